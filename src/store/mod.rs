@@ -5,6 +5,8 @@
 //! Owns: all network and disk access to shared state. Only this layer touches aws-sdk-s3.
 //! Must not depend on `render`, `ui`, `app` or `cli`.
 
+pub mod layout;
+
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
