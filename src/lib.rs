@@ -20,3 +20,4 @@
 pub mod formats;
 pub mod job;
 pub mod store;
+pub mod cli;

@@ -328,6 +328,7 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
 
     #[test]

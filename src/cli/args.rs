@@ -1,0 +1,145 @@
+//! The command line, as clap derives: every subcommand and flag, documented for `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Groundwork: label images, video frames and point clouds in Ground Truth's formats, over S3 or a
+/// local folder.
+#[derive(Debug, Parser)]
+#[command(name = "groundwork", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every subcommand understands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; with none, the desktop app opens on the demo workspace.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The workspace: a local folder (the embedded default) or `s3://bucket/prefix` for a team
+    /// workspace on S3. Defaults to the demo workspace in the user's data folder.
+    #[arg(long, global = true, env = "GROUNDWORK_WORKSPACE", value_name = "DIR|s3://bucket/prefix")]
+    pub workspace: Option<String>,
+    /// Endpoint of an S3-compatible store (SeaweedFS, MinIO); path-style addressing is used.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS profile to take credentials and region from.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (overrides the profile's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list, inspect and stop labeling jobs.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Validate and generate input manifests and other Ground Truth files.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+    /// The demo workspace.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// Read a point cloud or image and print its format, count, bounds and attributes.
+    Info {
+        /// The file (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw, PNG, JPEG).
+        file: PathBuf,
+    },
+}
+
+/// `groundwork job …`
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Check a CreateLabelingJob request against every Ground Truth rule; lists all findings.
+    Validate {
+        /// The request, as JSON.
+        spec: PathBuf,
+    },
+    /// Create a job in the workspace from a CreateLabelingJob request.
+    Create {
+        /// The request, as JSON.
+        #[arg(long)]
+        spec: PathBuf,
+    },
+    /// List the workspace's jobs (ListLabelingJobs' shape with --json).
+    List,
+    /// Show one job (DescribeLabelingJob's shape with --json).
+    Describe {
+        /// The job's name.
+        name: String,
+    },
+    /// Ask a job to stop: no new tasks are handed out; work in progress may still be submitted.
+    Stop {
+        /// The job's name.
+        name: String,
+    },
+}
+
+/// What kind of file `manifest validate` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestKind {
+    /// An input manifest (JSON Lines with `source-ref` or `source`).
+    Input,
+    /// An output manifest (input lines plus labels and metadata).
+    Output,
+    /// A video-frame or point-cloud sequence file.
+    Sequence,
+    /// A label category configuration file.
+    LabelConfig,
+}
+
+/// What `manifest generate` scans for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataType {
+    /// Images (jpg, jpeg, png) into `source-ref` lines.
+    Image,
+    /// Text files into `source` lines.
+    Text,
+    /// Folders of frames into sequence files and a manifest of them.
+    VideoFrames,
+}
+
+/// `groundwork manifest …`
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Read a file with the reader of its kind; report every problem with file, line and field.
+    Validate {
+        /// The file (a local path, or s3://bucket/key in the workspace).
+        file: String,
+        /// Which format to read it as.
+        #[arg(long, value_enum)]
+        kind: ManifestKind,
+    },
+    /// Scan a prefix and write an input manifest (automated data setup).
+    Generate {
+        /// The prefix to scan, `s3://bucket/prefix/`.
+        prefix: String,
+        /// What to look for.
+        #[arg(long, value_enum)]
+        data_type: DataType,
+        /// Where to write the manifest, `s3://bucket/key`.
+        #[arg(short, long)]
+        output: String,
+    },
+}
+
+/// `groundwork demo …`
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Write the demo workspace (images, frames, a point cloud, texts and one job of each kind)
+    /// into DIR.
+    Init {
+        /// The folder to create the workspace in.
+        dir: PathBuf,
+    },
+}

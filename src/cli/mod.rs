@@ -1,0 +1,70 @@
+//! The command line: clap subcommands over the library, for scripts, pipelines and tests.
+//!
+//! Exit status: 0 ok, 1 invalid input (the message names the file, line or field), 2 usage error,
+//! 3 nothing to do (`task next` found no task). Must not use egui or eframe; it may render
+//! headlessly through `render`.
+
+mod args;
+
+pub use args::*;
+
+use std::process::ExitCode;
+
+/// A failed command: what to print and which exit status to return.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit status (1 invalid input, 2 usage, 3 nothing to do).
+    pub code: u8,
+    /// The message, already naming the file, line or field.
+    pub message: String,
+}
+
+impl CliError {
+    /// Invalid input (exit 1).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        Self::invalid(e.to_string())
+    }
+}
+
+/// The result of a subcommand.
+pub type CliResult = Result<(), CliError>;
+
+/// Runs a parsed command line to completion and returns the process's exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_name("groundwork-io")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the I/O runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> CliResult {
+    let _ = &cli.global;
+    match cli.command {
+        _ => Err(CliError::usage("not wired yet")),
+    }
+}
