@@ -17,7 +17,9 @@
 //! - [`job`]: the `CreateLabelingJob` request as a [`job::JobSpec`], its task types and every rule.
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
+pub mod annotation;
 pub mod formats;
+pub mod geometry;
 pub mod job;
 pub mod store;
 pub mod cli;

@@ -1,0 +1,12 @@
+//! The editable document per task and its export/consolidation into Ground Truth records.
+//!
+//! Owns: what workers produce for a data object and how several workers' answers become one label
+//! and its `-metadata` object in Ground Truth's output-manifest shape ([`consolidate`]).
+//! Pure data and math: no I/O, no clock, no randomness. Must not depend on `store`, `render`, `ui`,
+//! `app` or `cli`, nor on egui, wgpu or tokio.
+
+mod error;
+
+pub mod consolidate;
+
+pub use error::AnnotationError;
