@@ -5,6 +5,14 @@
 //! nor on egui, wgpu or tokio.
 
 mod error;
+pub mod json;
+pub mod label_config;
+pub mod manifest;
+pub mod output;
 pub mod point_cloud;
+pub mod sequence;
+pub mod time;
+pub mod worker_response;
 
 pub use error::{FormatError, Location};
+pub use json::Index;
