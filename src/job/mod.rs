@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod error;
+pub mod labels;
 pub mod spec;
 pub mod status;
 pub mod task_type;
