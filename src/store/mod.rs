@@ -5,7 +5,9 @@
 //! Owns: all network and disk access to shared state. Only this layer touches aws-sdk-s3.
 //! Must not depend on `render`, `ui`, `app` or `cli`.
 
+pub mod clock;
 pub mod layout;
+pub mod memory;
 
 use std::fmt;
 use std::future::Future;
