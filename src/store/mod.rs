@@ -5,7 +5,10 @@
 //! Owns: all network and disk access to shared state. Only this layer touches aws-sdk-s3.
 //! Must not depend on `render`, `ui`, `app` or `cli`.
 
+#[doc(hidden)]
+pub mod conformance;
 pub mod layout;
+pub mod local;
 
 use std::fmt;
 use std::future::Future;
