@@ -5,10 +5,13 @@
 //! Owns: all network and disk access to shared state. Only this layer touches aws-sdk-s3.
 //! Must not depend on `render`, `ui`, `app` or `cli`.
 
+pub mod catalog;
 #[doc(hidden)]
 pub mod conformance;
+pub mod data_setup;
 pub mod layout;
 pub mod local;
+pub mod utc;
 
 use std::fmt;
 use std::future::Future;
