@@ -70,6 +70,13 @@ impl Catalog {
         self.root.join(&format!("jobs/{job}/job.json"))
     }
 
+    /// `jobs/<job>/created.json`: who created the job and when (a sidecar, so `job.json` keeps
+    /// exactly the bytes its author wrote).
+    pub fn job_created(&self, job: &str) -> Result<ObjectPath, StoreError> {
+        validate_segment("job name", job)?;
+        self.root.join(&format!("jobs/{job}/created.json"))
+    }
+
     /// `jobs/<job>/stop`: present once the author asked to stop the job.
     pub fn job_stop(&self, job: &str) -> Result<ObjectPath, StoreError> {
         validate_segment("job name", job)?;

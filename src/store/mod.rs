@@ -5,13 +5,20 @@
 //! Owns: all network and disk access to shared state. Only this layer touches aws-sdk-s3.
 //! Must not depend on `render`, `ui`, `app` or `cli`.
 
+pub mod catalog;
 pub mod claims;
 pub mod clock;
+#[doc(hidden)]
+pub mod conformance;
+pub mod data_setup;
+pub mod demo_files;
 pub mod layout;
+pub mod local;
 pub mod memory;
 pub mod outbox;
 pub mod status;
 pub mod sync;
+pub mod utc;
 
 use std::fmt;
 use std::future::Future;
