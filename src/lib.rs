@@ -18,8 +18,8 @@
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
 pub mod annotation;
+pub mod cli;
 pub mod formats;
 pub mod geometry;
 pub mod job;
 pub mod store;
-pub mod cli;

@@ -86,12 +86,12 @@ fn external_roots(line: &str) -> Vec<&str> {
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i] as char;
-        if c.is_alphabetic() || c == '_' {
+        if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
-            while i < bytes.len() && ((bytes[i] as char).is_alphanumeric() || bytes[i] == b'_') {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            let preceded_by_path = start >= 2 && &line[start - 2..start] == "::";
+            let preceded_by_path = start >= 2 && &bytes[start - 2..start] == b"::";
             if !preceded_by_path && line[i..].starts_with("::") {
                 roots.push(&line[start..i]);
             }

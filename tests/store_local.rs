@@ -604,6 +604,7 @@ async fn data_setup_images() {
         input_prefix: path("s3://data/images"),
         kind: DataKind::Images,
         now_ms: NOW_MS,
+        manifest: None,
     };
     let report = setup_data(&store, &request).await.unwrap();
     let manifest = path(&format!("s3://data/images/{MANIFEST}"));
@@ -662,6 +663,7 @@ async fn data_setup_text_and_video_clips() {
             input_prefix: path("s3://data/text/"),
             kind: DataKind::Text,
             now_ms: NOW_MS,
+            manifest: None,
         },
     )
     .await
@@ -696,6 +698,7 @@ async fn data_setup_text_and_video_clips() {
             input_prefix: path("s3://data/clips/"),
             kind: DataKind::VideoClips,
             now_ms: NOW_MS,
+            manifest: None,
         },
     )
     .await
@@ -737,6 +740,7 @@ async fn data_setup_video_frames() {
         input_prefix: path("s3://data/frames/"),
         kind: DataKind::VideoFrames,
         now_ms: NOW_MS,
+        manifest: None,
     };
     let report = setup_data(&store, &request).await.unwrap();
     let seq_a = path("s3://data/frames/seq-a/seq-a.json");
@@ -843,6 +847,7 @@ async fn data_setup_video_frame_limits() {
             input_prefix: path("s3://data/many/"),
             kind: DataKind::VideoFrames,
             now_ms: NOW_MS,
+            manifest: None,
         },
     )
     .await
@@ -879,6 +884,7 @@ async fn data_setup_video_frame_limits() {
             input_prefix: path("s3://data/junk/"),
             kind: DataKind::Images,
             now_ms: NOW_MS,
+            manifest: None,
         },
     )
     .await

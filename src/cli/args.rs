@@ -22,7 +22,12 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// The workspace: a local folder (the embedded default) or `s3://bucket/prefix` for a team
     /// workspace on S3. Defaults to the demo workspace in the user's data folder.
-    #[arg(long, global = true, env = "GROUNDWORK_WORKSPACE", value_name = "DIR|s3://bucket/prefix")]
+    #[arg(
+        long,
+        global = true,
+        env = "GROUNDWORK_WORKSPACE",
+        value_name = "DIR|s3://bucket/prefix"
+    )]
     pub workspace: Option<String>,
     /// Endpoint of an S3-compatible store (SeaweedFS, MinIO); path-style addressing is used.
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]

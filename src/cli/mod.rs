@@ -5,6 +5,7 @@
 //! headlessly through `render`.
 
 mod args;
+pub mod commands;
 
 pub use args::*;
 
@@ -63,8 +64,45 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> CliResult {
-    let _ = &cli.global;
+    let global = &cli.global;
     match cli.command {
-        _ => Err(CliError::usage("not wired yet")),
+        None => {
+            let dir = commands::default_workspace_dir();
+            commands::open_jobs(global).await?;
+            println!(
+                "Groundwork {} — demo workspace: {}",
+                env!("CARGO_PKG_VERSION"),
+                dir.display()
+            );
+            println!("Run `groundwork --help` for the commands.");
+            Ok(())
+        }
+        Some(Command::Job(JobCommand::Validate { spec })) => {
+            commands::job_validate(global, &spec).await
+        }
+        Some(Command::Job(JobCommand::Create { spec })) => {
+            commands::job_create(global, &spec).await
+        }
+        Some(Command::Job(JobCommand::List)) => commands::job_list(global).await,
+        Some(Command::Job(JobCommand::Describe { name })) => {
+            commands::job_describe(global, &name).await
+        }
+        Some(Command::Job(JobCommand::Stop { name })) => commands::job_stop(global, &name).await,
+        Some(Command::Manifest(ManifestCommand::Validate { file, kind })) => {
+            commands::manifest_validate(global, &file, kind).await
+        }
+        Some(Command::Manifest(ManifestCommand::Generate { prefix, data_type, output })) => {
+            commands::manifest_generate(global, &prefix, data_type, &output).await
+        }
+        Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
+        Some(Command::Info { file }) => commands::info(global, &file),
     }
+}
+
+/// Opens an S3 workspace (`s3://bucket/prefix`).
+async fn s3_workspace(
+    _global: &GlobalArgs,
+    uri: &str,
+) -> Result<crate::store::catalog::Workspace, CliError> {
+    Err(CliError::usage(format!("{uri}: S3 workspaces are not available in this build")))
 }

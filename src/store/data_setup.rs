@@ -80,6 +80,9 @@ pub struct DataSetupRequest {
     pub kind: DataKind,
     /// Now, in milliseconds since the Unix epoch.
     pub now_ms: i64,
+    /// Where to write the manifest; `None`: `<prefix>dataset-<YYMMDDTHHMMSS>.manifest` (the
+    /// console's naming).
+    pub manifest: Option<ObjectPath>,
 }
 
 /// Why an object (or one line of it) did not become a data object.
@@ -252,10 +255,13 @@ pub async fn setup_data(
     if lines.is_empty() {
         return Ok(report);
     }
-    let manifest = prefix.join(&format!(
-        "dataset-{}.manifest",
-        UtcTime::from_unix_ms(request.now_ms).compact_stamp()
-    ))?;
+    let manifest = match &request.manifest {
+        Some(path) => path.clone(),
+        None => prefix.join(&format!(
+            "dataset-{}.manifest",
+            UtcTime::from_unix_ms(request.now_ms).compact_stamp()
+        ))?,
+    };
     let mut bytes = lines.join("\n").into_bytes();
     bytes.push(b'\n');
     let options = PutOptions {

@@ -11,7 +11,9 @@ pub mod clock;
 #[doc(hidden)]
 pub mod conformance;
 pub mod data_setup;
+pub mod demo;
 pub mod demo_files;
+pub mod jobs;
 pub mod layout;
 pub mod local;
 pub mod memory;
