@@ -19,6 +19,7 @@
 
 pub mod annotation;
 pub mod cli;
+pub mod ui;
 pub mod formats;
 pub mod geometry;
 pub mod job;

@@ -1,0 +1,9 @@
+//! egui views: the home screen and jobs, the job wizard and monitor, task views per modality,
+//! local review, shared widgets; [`theme`] holds every colour and spacing, [`command`] every user
+//! action with its label and shortcut.
+//!
+//! Must not depend on `app` or `cli`; never touches aws-sdk-s3. Never waits on disk or network:
+//! views read state and return actions.
+
+pub mod command;
+pub mod theme;

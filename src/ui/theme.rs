@@ -1,0 +1,90 @@
+//! Every colour, size and spacing of the UI, in one place. Views never hard-code a colour: they
+//! ask the theme. A calm dark theme, readable at 1280×800.
+
+use egui::{Color32, CornerRadius, FontFamily, FontId, Margin, Stroke, TextStyle, Visuals};
+
+/// Window and panel background.
+pub const BG: Color32 = Color32::from_rgb(0x1d, 0x20, 0x24);
+/// Raised surfaces (cards, side panels).
+pub const SURFACE: Color32 = Color32::from_rgb(0x25, 0x29, 0x2e);
+/// Surfaces under the pointer.
+pub const SURFACE_HOVER: Color32 = Color32::from_rgb(0x2e, 0x33, 0x39);
+/// The viewport behind images and point clouds.
+pub const CANVAS: Color32 = Color32::from_rgb(0x12, 0x14, 0x17);
+/// Body text.
+pub const TEXT: Color32 = Color32::from_rgb(0xdd, 0xe1, 0xe6);
+/// Secondary text (hints, captions).
+pub const TEXT_WEAK: Color32 = Color32::from_rgb(0x8e, 0x96, 0xa0);
+/// The accent: primary buttons, selection, focus.
+pub const ACCENT: Color32 = Color32::from_rgb(0x4c, 0x9a, 0xff);
+/// Success: online, submitted, valid.
+pub const OK: Color32 = Color32::from_rgb(0x3f, 0xb9, 0x70);
+/// Warnings.
+pub const WARN: Color32 = Color32::from_rgb(0xe3, 0xa0, 0x2f);
+/// Errors, offline, destructive actions.
+pub const ERROR: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
+/// Thin separators and outlines.
+pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x47);
+
+/// Spacing unit, in points; paddings are multiples of it.
+pub const SPACE: f32 = 8.0;
+/// Corner radius of cards and buttons.
+pub const RADIUS: u8 = 6;
+/// Width of the side panels.
+pub const SIDE_PANEL_WIDTH: f32 = 280.0;
+/// Handle size of editable shapes, in screen points.
+pub const HANDLE_SIZE: f32 = 7.0;
+/// Outline width of shapes, in screen points.
+pub const SHAPE_STROKE: f32 = 2.0;
+
+/// Ten distinct label colours (Ground Truth's and matplotlib's tab10 order), by class index.
+pub const LABEL_COLORS: [Color32; 10] = [
+    Color32::from_rgb(0x2c, 0xa0, 0x2c),
+    Color32::from_rgb(0x1f, 0x77, 0xb4),
+    Color32::from_rgb(0xff, 0x7f, 0x0e),
+    Color32::from_rgb(0xd6, 0x27, 0x28),
+    Color32::from_rgb(0x94, 0x67, 0xbd),
+    Color32::from_rgb(0x8c, 0x56, 0x4b),
+    Color32::from_rgb(0xe3, 0x77, 0xc2),
+    Color32::from_rgb(0x7f, 0x7f, 0x7f),
+    Color32::from_rgb(0xbc, 0xbd, 0x22),
+    Color32::from_rgb(0x17, 0xbe, 0xcf),
+];
+
+/// The colour of class `index`.
+pub fn label_color(index: usize) -> Color32 {
+    LABEL_COLORS[index % LABEL_COLORS.len()]
+}
+
+/// Applies the theme to a context (call once at start-up).
+pub fn apply(ctx: &egui::Context) {
+    let mut style = (*ctx.global_style()).clone();
+    let mut visuals = Visuals::dark();
+    visuals.panel_fill = BG;
+    visuals.window_fill = SURFACE;
+    visuals.extreme_bg_color = CANVAS;
+    visuals.faint_bg_color = SURFACE;
+    visuals.override_text_color = Some(TEXT);
+    visuals.hyperlink_color = ACCENT;
+    visuals.selection.bg_fill = ACCENT.gamma_multiply(0.45);
+    visuals.selection.stroke = Stroke::new(1.0, ACCENT);
+    visuals.widgets.noninteractive.bg_stroke = Stroke::new(1.0, LINE);
+    visuals.widgets.inactive.weak_bg_fill = SURFACE_HOVER;
+    visuals.widgets.inactive.corner_radius = CornerRadius::same(RADIUS);
+    visuals.widgets.hovered.corner_radius = CornerRadius::same(RADIUS);
+    visuals.widgets.active.corner_radius = CornerRadius::same(RADIUS);
+    visuals.window_corner_radius = CornerRadius::same(RADIUS + 2);
+    style.visuals = visuals;
+    style.spacing.item_spacing = egui::vec2(SPACE, SPACE * 0.75);
+    style.spacing.button_padding = egui::vec2(SPACE * 1.25, SPACE * 0.5);
+    style.spacing.window_margin = Margin::same(SPACE as i8 * 2);
+    style.text_styles = [
+        (TextStyle::Heading, FontId::new(20.0, FontFamily::Proportional)),
+        (TextStyle::Body, FontId::new(14.0, FontFamily::Proportional)),
+        (TextStyle::Button, FontId::new(14.0, FontFamily::Proportional)),
+        (TextStyle::Small, FontId::new(11.5, FontFamily::Proportional)),
+        (TextStyle::Monospace, FontId::new(13.0, FontFamily::Monospace)),
+    ]
+    .into();
+    ctx.set_global_style(style);
+}
