@@ -19,8 +19,8 @@
 
 pub mod annotation;
 pub mod cli;
-pub mod ui;
 pub mod formats;
 pub mod geometry;
 pub mod job;
 pub mod store;
+pub mod ui;

@@ -122,16 +122,14 @@ impl Jobs {
         };
         let mut findings = crate::job::validate(spec, labels.as_ref());
         if let Some(s3) = &spec.input_config.data_source.s3_data_source {
-            match ObjectPath::parse(&s3.manifest_s3_uri) {
-                Ok(path) => {
-                    if let Err(e) = self.workspace.store.head(&path).await {
-                        store_findings.push(Finding::error(
-                            "InputConfig.DataSource.S3DataSource.ManifestS3Uri",
-                            format!("cannot read the input manifest: {e}"),
-                        ));
-                    }
-                }
-                Err(_) => {} // malformed URIs are reported by the rules above
+            // A malformed URI is reported by the rules above.
+            if let Ok(path) = ObjectPath::parse(&s3.manifest_s3_uri)
+                && let Err(e) = self.workspace.store.head(&path).await
+            {
+                store_findings.push(Finding::error(
+                    "InputConfig.DataSource.S3DataSource.ManifestS3Uri",
+                    format!("cannot read the input manifest: {e}"),
+                ));
             }
         }
         findings.extend(store_findings);
