@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use crate::formats::label_config::LabelCategoryConfig;
 use crate::job::status::{
-    DescribeLabelingJobResponse, JobState, LabelCounters, LabelingJobOutput, LabelingJobSummary,
+    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobSummary,
 };
-use crate::job::{Finding, JobSpec, LabelSummary, LabelingJobStatus, Severity};
+use crate::job::{Finding, JobSpec, LabelSummary, Severity};
 
 use super::catalog::{CatalogError, Workspace};
 use super::claims::ClaimPolicy;
 use super::clock::Clock;
 use super::layout::JobOutput;
-use super::status::{JobSnapshot, JobStatus, StatusError, StatusQuery, job_status};
+use super::status::{JobSnapshot, StatusError, StatusQuery, job_status};
 use super::{ObjectPath, StoreError};
 
 /// Errors of job operations.
@@ -202,22 +202,7 @@ impl Jobs {
         };
         let snapshot =
             job_status(self.workspace.store.as_ref(), &query, self.clock.as_ref()).await?;
-        let status = match snapshot.status {
-            JobStatus::Initializing => LabelingJobStatus::Initializing,
-            JobStatus::InProgress => LabelingJobStatus::InProgress,
-            JobStatus::Completed => LabelingJobStatus::Completed,
-            JobStatus::Failed => LabelingJobStatus::Failed,
-            JobStatus::Stopping => LabelingJobStatus::Stopping,
-            JobStatus::Stopped => LabelingJobStatus::Stopped,
-        };
-        let c = snapshot.counters;
-        let counters = LabelCounters {
-            total_labeled: c.total_labeled,
-            human_labeled: c.human_labeled,
-            machine_labeled: c.machine_labeled,
-            failed_non_retryable_error: c.failed_non_retryable_error,
-            unlabeled: c.unlabeled,
-        };
+        let (status, counters) = (snapshot.status, snapshot.counters);
         let region = region_of(&spec);
         let output_manifest = output.output_manifest()?;
         let has_output = self.workspace.store.head(&output_manifest).await.is_ok();
