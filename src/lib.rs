@@ -15,11 +15,14 @@
 //!
 //! - [`formats`]: parse and write Ground Truth files and point clouds; errors name file, line, field.
 //! - [`job`]: the `CreateLabelingJob` request as a [`job::JobSpec`], its task types and every rule.
+//! - [`geometry`]: cameras, projections, oriented cuboids, the 2D image view (pure maths).
+//! - [`render`]: wgpu renderers for points, cuboids, images, overlays; picking; headless frames.
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
 pub mod annotation;
 pub mod formats;
 pub mod geometry;
 pub mod job;
+pub mod render;
 pub mod store;
 pub mod cli;
