@@ -266,9 +266,8 @@ impl Camera {
         let half_w = half_h * viewport.aspect();
         match self.projection {
             Projection::Perspective => {
-                let direction = self.forward()
-                    + self.right() * (ndc_x * half_w)
-                    + self.up() * (ndc_y * half_h);
+                let direction =
+                    self.forward() + self.right() * (ndc_x * half_w) + self.up() * (ndc_y * half_h);
                 Ray { origin: self.eye(), direction: Unit::new_normalize(direction) }
             }
             Projection::Orthographic => {
@@ -368,9 +367,8 @@ impl Camera {
                 let half_h = ((hi[1] - lo[1]) * 0.5).max(1e-3);
                 let needed_half_h = half_h.max(half_w / aspect) * MARGIN;
                 self.distance = needed_half_h / tan_half_y;
-                self.target = center
-                    + right * ((lo[0] + hi[0]) * 0.5)
-                    + up * ((lo[1] + hi[1]) * 0.5);
+                self.target =
+                    center + right * ((lo[0] + hi[0]) * 0.5) + up * ((lo[1] + hi[1]) * 0.5);
             }
         }
         self.near = (self.distance - radius * 1.5).max(self.distance * 1e-3);
@@ -501,7 +499,8 @@ mod tests {
 
     #[test]
     fn fit_to_bounds_shows_every_corner() {
-        for view in [StandardView::Top, StandardView::Side, StandardView::Front, StandardView::Orbit]
+        for view in
+            [StandardView::Top, StandardView::Side, StandardView::Front, StandardView::Orbit]
         {
             let mut camera = Camera::standard(view);
             let vp = Viewport::new(300, 200);

@@ -66,7 +66,10 @@ mod tests {
     fn fit_centres_and_zoom_keeps_anchor() {
         let mut view = ImageView2d::fit(Vector2::new(200.0, 100.0), Vector2::new(400.0, 400.0));
         assert!((view.zoom - 2.0).abs() < 1e-12);
-        assert!((view.screen_from_image(Point2::new(0.0, 0.0)) - Point2::new(0.0, 100.0)).norm() < 1e-12);
+        assert!(
+            (view.screen_from_image(Point2::new(0.0, 0.0)) - Point2::new(0.0, 100.0)).norm()
+                < 1e-12
+        );
         let anchor = Point2::new(123.0, 77.0);
         let image = view.image_from_screen(anchor);
         view.zoom_about(anchor, 3.0);

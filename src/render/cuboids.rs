@@ -113,7 +113,7 @@ impl CuboidRenderer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: false,
                     min_binding_size: wgpu::BufferSize::new(
-                        size_of::<gpu_data::CuboidsUniform>() as u64,
+                        size_of::<gpu_data::CuboidsUniform>() as u64
                     ),
                 },
                 count: None,
@@ -294,7 +294,12 @@ impl CuboidSet {
                 }
                 GpuInstance {
                     local_from_unit: matrix_to_gpu(&m),
-                    data: [pack_rgba8(instance.color), u32::from(instance.selected), index as u32, 0],
+                    data: [
+                        pack_rgba8(instance.color),
+                        u32::from(instance.selected),
+                        index as u32,
+                        0,
+                    ],
                 }
             })
             .collect();

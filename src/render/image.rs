@@ -263,9 +263,14 @@ impl ImageRenderer {
                 let tex_y0 = y0.saturating_sub(gutter);
                 let tex_x1 = (x1 + gutter).min(width);
                 let tex_y1 = (y1 + gutter).min(height);
-                let pixels =
-                    image::imageops::crop_imm(image, tex_x0, tex_y0, tex_x1 - tex_x0, tex_y1 - tex_y0)
-                        .to_image();
+                let pixels = image::imageops::crop_imm(
+                    image,
+                    tex_x0,
+                    tex_y0,
+                    tex_x1 - tex_x0,
+                    tex_y1 - tex_y0,
+                )
+                .to_image();
                 let (tw, th) = (tex_x1 - tex_x0, tex_y1 - tex_y0);
                 let uv_rect = [
                     (x0 - tex_x0) as f32 / tw as f32,
@@ -318,10 +323,7 @@ impl ImageRenderer {
             );
         }
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let tile_uniform = gpu_data::TileUniform {
-            rect_px: rect_px.map(|v| v as f32),
-            uv_rect,
-        };
+        let tile_uniform = gpu_data::TileUniform { rect_px: rect_px.map(|v| v as f32), uv_rect };
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("GpuImage::tile_uniform"),
             contents: bytemuck::bytes_of(&tile_uniform),
@@ -331,7 +333,10 @@ impl ImageRenderer {
             label: Some("GpuImage::tile_bind_group"),
             layout: &self.tile_layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
                 wgpu::BindGroupEntry { binding: 1, resource: uniform.as_entire_binding() },
             ],
         });
@@ -421,8 +426,7 @@ pub fn mip_chain(level0: &image::RgbaImage) -> Vec<image::RgbaImage> {
         })
         .collect();
     let mut levels = vec![level0.clone()];
-    loop {
-        let Some(prev) = levels.last() else { break };
+    while let Some(prev) = levels.last() {
         let (w, h) = prev.dimensions();
         if w <= 1 && h <= 1 {
             break;
@@ -455,7 +459,11 @@ mod tests {
     fn mip_chain_goes_to_one_pixel_and_keeps_brightness() {
         // Black/white checkerboard: the 1×1 level is mid grey in linear light (sRGB ~188), not 128.
         let board = image::RgbaImage::from_fn(8, 4, |x, y| {
-            if (x + y) % 2 == 0 { image::Rgba([0, 0, 0, 255]) } else { image::Rgba([255, 255, 255, 255]) }
+            if (x + y) % 2 == 0 {
+                image::Rgba([0, 0, 0, 255])
+            } else {
+                image::Rgba([255, 255, 255, 255])
+            }
         });
         let chain = mip_chain(&board);
         let sizes: Vec<_> = chain.iter().map(|l| l.dimensions()).collect();

@@ -320,7 +320,8 @@ impl GrowableBuffer {
     fn write<T: Pod>(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, data: &[T]) {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         if bytes.len() as u64 > self.buffer.size() {
-            self.buffer = vertex_buffer(device, self.label, (bytes.len() as u64).next_power_of_two());
+            self.buffer =
+                vertex_buffer(device, self.label, (bytes.len() as u64).next_power_of_two());
         }
         if !bytes.is_empty() {
             queue.write_buffer(&self.buffer, 0, bytes);
@@ -351,7 +352,7 @@ impl OverlayRenderer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: false,
                     min_binding_size: wgpu::BufferSize::new(
-                        size_of::<gpu_data::OverlayUniform>() as u64,
+                        size_of::<gpu_data::OverlayUniform>() as u64
                     ),
                 },
                 count: None,
@@ -550,7 +551,10 @@ mod tests {
             highlight: Some([255, 255, 0, 255]),
         };
         b.add_box(Point2::new(0.0, 0.0), Point2::new(10.0, 5.0), &style);
-        b.add_polyline(&[Point2::new(0.0, 0.0), Point2::new(1.0, 1.0), Point2::new(2.0, 0.0)], &ShapeStyle { highlight: None, ..style });
+        b.add_polyline(
+            &[Point2::new(0.0, 0.0), Point2::new(1.0, 1.0), Point2::new(2.0, 0.0)],
+            &ShapeStyle { highlight: None, ..style },
+        );
         assert_eq!(b.shape_count(), 2);
         assert_eq!(b.segment_count(), 4 + 4 + 2, "halo + outline for the box, 2 for the polyline");
         assert_eq!(b.fills.len(), 6);

@@ -177,10 +177,7 @@ impl PickingTarget {
     ) -> Result<Vec<u32>, RenderError> {
         let (origin_px, size_px) = self.clamp_rect(origin_px, size_px);
         let bytes = target::read_texture_region(device, queue, &self.ids, origin_px, size_px, 4)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect())
+        Ok(bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
     }
 
     /// Renders ids in a `(2·radius_px + 1)²` square around `pixel` and returns the id closest to
@@ -231,7 +228,10 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        for id in [PickId { kind: PickKind::Point, index: 0 }, PickId { kind: PickKind::Cuboid, index: 12345 }] {
+        for id in [
+            PickId { kind: PickKind::Point, index: 0 },
+            PickId { kind: PickKind::Cuboid, index: 12345 },
+        ] {
             assert_eq!(PickId::decode(id.encode()), Some(id));
         }
         assert_eq!(PickId::decode(0), None);

@@ -263,7 +263,7 @@ impl PointCloudRenderer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: true,
                     min_binding_size: wgpu::BufferSize::new(
-                        size_of::<gpu_data::ChunkUniform>() as u64,
+                        size_of::<gpu_data::ChunkUniform>() as u64
                     ),
                 },
                 count: None,
@@ -295,7 +295,11 @@ impl PointCloudRenderer {
         };
         let make = |label, target: TargetFormat, single_pixel: bool, fragment_entry| {
             let (vertex_entry, topology, step_mode) = if single_pixel {
-                ("vs_single_pixel", wgpu::PrimitiveTopology::PointList, wgpu::VertexStepMode::Vertex)
+                (
+                    "vs_single_pixel",
+                    wgpu::PrimitiveTopology::PointList,
+                    wgpu::VertexStepMode::Vertex,
+                )
             } else {
                 ("vs_main", wgpu::PrimitiveTopology::TriangleStrip, wgpu::VertexStepMode::Instance)
             };
@@ -377,7 +381,8 @@ impl PointCloudRenderer {
         if colors.is_empty() {
             return;
         }
-        let bytes: Vec<u8> = colors.iter().cycle().take(PALETTE_WIDTH as usize).flatten().copied().collect();
+        let bytes: Vec<u8> =
+            colors.iter().cycle().take(PALETTE_WIDTH as usize).flatten().copied().collect();
         queue.write_texture(
             wgpu::TexelCopyTextureInfo {
                 texture: &self.palette,
@@ -485,8 +490,14 @@ impl PointCloudRenderer {
                     })
                 };
                 Page {
-                    positions: buffer("GpuPointCloud::positions", pad_nonempty(bytemuck::cast_slice(&positions), 12)),
-                    attributes: buffer("GpuPointCloud::attributes", pad_nonempty(bytemuck::cast_slice(&attributes), 8)),
+                    positions: buffer(
+                        "GpuPointCloud::positions",
+                        pad_nonempty(bytemuck::cast_slice(&positions), 12),
+                    ),
+                    attributes: buffer(
+                        "GpuPointCloud::attributes",
+                        pad_nonempty(bytemuck::cast_slice(&attributes), 8),
+                    ),
                     labels: buffer("GpuPointCloud::labels", bytemuck::cast_slice(&labels)),
                     first_point: page_first,
                     len,
@@ -497,7 +508,8 @@ impl PointCloudRenderer {
         let stride = limits.min_uniform_buffer_offset_alignment.max(16);
         let mut uniform_bytes = vec![0u8; stride as usize * chunks.len().max(1)];
         for (i, chunk) in chunks.iter().enumerate() {
-            let first_point = pages.get(chunk.page).map_or(0, |p| p.first_point) + chunk.first_in_page;
+            let first_point =
+                pages.get(chunk.page).map_or(0, |p| p.first_point) + chunk.first_in_page;
             let value = gpu_data::ChunkUniform { first_point: first_point as u32, pad: [0; 3] };
             let at = i * stride as usize;
             uniform_bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&value));
@@ -552,10 +564,9 @@ impl PointCloudRenderer {
         let clip_from_local = camera.clip_from_local(viewport, cloud.origin);
         let color_by = cloud.resolve_color_by(style.color_by);
         let value_range = match color_by {
-            ColorBy::Intensity => style
-                .intensity_range
-                .or(cloud.intensity_percentiles)
-                .unwrap_or([0.0, 65535.0]),
+            ColorBy::Intensity => {
+                style.intensity_range.or(cloud.intensity_percentiles).unwrap_or([0.0, 65535.0])
+            }
             ColorBy::Height => match style.height_range_m {
                 Some([lo, hi]) => [(lo - cloud.origin[2]) as f32, (hi - cloud.origin[2]) as f32],
                 None => [cloud.min[2], cloud.max[2]],
@@ -587,7 +598,12 @@ impl PointCloudRenderer {
 
     /// Records the draw calls chosen by the last [`PointCloudRenderer::prepare`] into a pass
     /// whose formats match this renderer's [`TargetFormat`].
-    pub fn paint(&self, pass: &mut wgpu::RenderPass<'_>, view: &PointCloudView, cloud: &GpuPointCloud) {
+    pub fn paint(
+        &self,
+        pass: &mut wgpu::RenderPass<'_>,
+        view: &PointCloudView,
+        cloud: &GpuPointCloud,
+    ) {
         let pipeline =
             if view.single_pixel { &self.pipelines.pixels } else { &self.pipelines.quads };
         pass.set_pipeline(pipeline);
@@ -602,8 +618,11 @@ impl PointCloudRenderer {
         view: &PointCloudView,
         cloud: &GpuPointCloud,
     ) {
-        let pipeline =
-            if view.single_pixel { &self.pipelines.pick_pixels } else { &self.pipelines.pick_quads };
+        let pipeline = if view.single_pixel {
+            &self.pipelines.pick_pixels
+        } else {
+            &self.pipelines.pick_quads
+        };
         pass.set_pipeline(pipeline);
         Self::draw_chunks(pass, view, cloud);
     }
@@ -699,7 +718,8 @@ impl GpuPointCloud {
             )));
         }
         for page in &self.pages {
-            let gpu: Vec<u32> = self.original_from_gpu[page.first_point..page.first_point + page.len]
+            let gpu: Vec<u32> = self.original_from_gpu
+                [page.first_point..page.first_point + page.len]
                 .iter()
                 .map(|&i| labels.get(i as usize).copied().unwrap_or(0))
                 .collect();
@@ -712,7 +732,10 @@ impl GpuPointCloud {
 
     /// Bytes of GPU memory held by the vertex buffers.
     pub fn gpu_bytes(&self) -> u64 {
-        self.pages.iter().map(|p| p.positions.size() + p.attributes.size() + p.labels.size()).sum::<u64>()
+        self.pages
+            .iter()
+            .map(|p| p.positions.size() + p.attributes.size() + p.labels.size())
+            .sum::<u64>()
             + self.chunk_uniforms.size()
     }
 }
@@ -965,8 +988,9 @@ fn reorder_leaf(slice: &mut [u32], positions: &[[f32; 3]], leaf: &Leaf) {
         .iter()
         .map(|&i| {
             let p = positions[i as usize];
-            let q: [u32; 3] =
-                std::array::from_fn(|k| ((p[k] - leaf.min[k]) * scale[k]).clamp(0.0, 1023.0) as u32);
+            let q: [u32; 3] = std::array::from_fn(|k| {
+                ((p[k] - leaf.min[k]) * scale[k]).clamp(0.0, 1023.0) as u32
+            });
             (morton3(q), i)
         })
         .collect();
@@ -1010,7 +1034,8 @@ fn plan_draws(
     let mut visible: Vec<(usize, f64)> = Vec::new(); // (chunk, screen area in px)
     for (index, chunk) in chunks.iter().enumerate() {
         let clips: [Vector4<f64>; 8] = std::array::from_fn(|i| {
-            let pick = |k: usize| f64::from(if i >> k & 1 == 0 { chunk.min[k] } else { chunk.max[k] });
+            let pick =
+                |k: usize| f64::from(if i >> k & 1 == 0 { chunk.min[k] } else { chunk.max[k] });
             clip_from_local * Vector4::new(pick(0), pick(1), pick(2), 1.0)
         });
         let outside = |test: &dyn Fn(&Vector4<f64>) -> bool| clips.iter().all(test);
@@ -1040,7 +1065,8 @@ fn plan_draws(
         visible.push((index, area));
     }
     let visible_points: usize = visible.iter().map(|&(i, _)| chunks[i].len).sum();
-    let mut stats = PointFrameStats { visible_chunks: visible.len(), visible_points, drawn_points: 0 };
+    let mut stats =
+        PointFrameStats { visible_chunks: visible.len(), visible_points, drawn_points: 0 };
     let draws: Vec<(usize, u32)> = if visible_points <= budget_points {
         visible.iter().map(|&(i, _)| (i, chunks[i].len as u32)).collect()
     } else {
@@ -1048,10 +1074,8 @@ fn plan_draws(
             visible.iter().map(|&(i, area)| ((k * area).floor() as usize).min(chunks[i].len)).sum()
         };
         let mut lo = 0.0;
-        let mut hi = visible
-            .iter()
-            .map(|&(i, area)| chunks[i].len as f64 / area)
-            .fold(0.0, f64::max);
+        let mut hi =
+            visible.iter().map(|&(i, area)| chunks[i].len as f64 / area).fold(0.0, f64::max);
         for _ in 0..60 {
             let mid = 0.5 * (lo + hi);
             if counts(mid) <= budget_points { lo = mid } else { hi = mid }
@@ -1119,7 +1143,13 @@ mod tests {
 
     #[test]
     fn budget_prefers_near_chunks_and_is_respected() {
-        let chunk = |x: f32| Chunk { page: 0, first_in_page: 0, len: 1000, min: [x, -1.0, -1.0], max: [x + 2.0, 1.0, 1.0] };
+        let chunk = |x: f32| Chunk {
+            page: 0,
+            first_in_page: 0,
+            len: 1000,
+            min: [x, -1.0, -1.0],
+            max: [x + 2.0, 1.0, 1.0],
+        };
         let chunks = [chunk(2.0), chunk(40.0), chunk(-100.0)];
         // Perspective camera at the origin looking along +x.
         let mut camera = Camera::standard(crate::geometry::StandardView::Side);

@@ -150,8 +150,8 @@ pub fn read_texture_region(
 ) -> Result<Vec<u8>, RenderError> {
     let [width, height] = size_px;
     let unpadded = width * bytes_per_texel;
-    let padded = unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
-        * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded =
+        unpadded.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback staging"),
         size: u64::from(padded) * u64::from(height),
@@ -191,7 +191,10 @@ pub fn read_texture_region(
         .map_err(|e| RenderError::Readback(e.to_string()))?;
     let mut out = Vec::with_capacity((unpadded * height) as usize);
     {
-        let view = buffer.slice(..).get_mapped_range().map_err(|e| RenderError::Readback(e.to_string()))?;
+        let view = buffer
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
         for row in view.chunks_exact(padded as usize) {
             out.extend_from_slice(row.get(..unpadded as usize).unwrap_or_default());
         }
