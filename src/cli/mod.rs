@@ -96,6 +96,9 @@ async fn dispatch(cli: Cli) -> CliResult {
         }
         Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
         Some(Command::Info { file }) => commands::info(global, &file),
+        Some(Command::Render { file, output, size, color_by, view, point_size }) => {
+            commands::render(&file, &output, size, color_by, view, point_size)
+        }
     }
 }
 

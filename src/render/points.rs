@@ -473,14 +473,17 @@ impl PointCloudRenderer {
             first += leaf.len;
         }
 
+        let rgb_shift = rgb_shift_of(cloud);
         let pages = page_spans
             .iter()
             .map(|&(page_first, len)| {
                 let indices = &order[page_first..page_first + len];
                 let positions: Vec<[f32; 3]> =
                     indices.par_iter().map(|&i| cloud.positions[i as usize]).collect();
-                let attributes: Vec<[u32; 2]> =
-                    indices.par_iter().map(|&i| pack_attributes(cloud, i as usize)).collect();
+                let attributes: Vec<[u32; 2]> = indices
+                    .par_iter()
+                    .map(|&i| pack_attributes(cloud, i as usize, rgb_shift))
+                    .collect();
                 let labels = vec![0u32; len.max(1)];
                 let buffer = |label, contents: &[u8]| {
                     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -844,12 +847,22 @@ fn check_lengths(cloud: &PointCloud) -> Result<(), RenderError> {
     Ok(())
 }
 
-fn pack_attributes(cloud: &PointCloud, i: usize) -> [u32; 2] {
+/// How far to shift 16-bit colour channels down to 8 bits: 8 for true 16-bit colour, 0 when
+/// every channel is ≤ 255 (many LAS writers store 8-bit colour in the 16-bit fields).
+fn rgb_shift_of(cloud: &PointCloud) -> u32 {
+    let max = cloud
+        .rgb
+        .as_ref()
+        .map_or(0, |rgb| rgb.par_iter().map(|c| c[0].max(c[1]).max(c[2])).max().unwrap_or(0));
+    if max <= 255 { 0 } else { 8 }
+}
+
+fn pack_attributes(cloud: &PointCloud, i: usize, rgb_shift: u32) -> [u32; 2] {
     let [r, g, b] = cloud
         .rgb
         .as_ref()
         .and_then(|rgb| rgb.get(i))
-        .map_or([0, 0, 0], |c| c.map(|v| (v >> 8) as u8));
+        .map_or([0, 0, 0], |c| c.map(|v| (v >> rgb_shift).min(255) as u8));
     let class = cloud.classification.as_ref().and_then(|c| c.get(i)).copied().unwrap_or(0);
     let intensity = cloud.intensity.as_ref().and_then(|v| v.get(i)).copied().unwrap_or(0);
     [pack_rgba8([r, g, b, class]), u32::from(intensity)]
