@@ -10,6 +10,10 @@ use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
 
+pub mod retry;
+pub mod s3;
+pub mod util;
+
 /// A boxed, sendable future: the return type of [`ObjectStore`] methods, so the trait stays
 /// object-safe (`Arc<dyn ObjectStore>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -326,6 +330,8 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
+
     use super::*;
 
     #[test]
