@@ -1027,3 +1027,12 @@ async fn from_env_reaches_a_custom_endpoint_path_style() {
         }
     }
 }
+
+/// The one conformance suite every backend passes (the local folder and the in-memory store run
+/// it in their own tests), against a real SeaweedFS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_store_passes_the_conformance_suite() {
+    let (server, _prefix) = seaweed_or_skip!("s3_store_passes_the_conformance_suite");
+    let store = server.store();
+    groundwork::store::conformance::run_all(&store, BUCKET).await;
+}
