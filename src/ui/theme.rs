@@ -26,6 +26,11 @@ pub const ERROR: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
 /// Thin separators and outlines.
 pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x47);
 
+/// Emphasised text (bold spans, headings inside content).
+pub const TEXT_STRONG: Color32 = Color32::from_rgb(0xf5, 0xf7, 0xfa);
+/// Background of a text field that holds an error.
+pub const ERROR_FIELD_BG: Color32 = Color32::from_rgb(0x3a, 0x22, 0x24);
+
 /// Spacing unit, in points; paddings are multiples of it.
 pub const SPACE: f32 = 8.0;
 /// Corner radius of cards and buttons.
@@ -87,4 +92,38 @@ pub fn apply(ctx: &egui::Context) {
     ]
     .into();
     ctx.set_global_style(style);
+}
+
+// --- Forms, wizard and monitor ------------------------------------------------------------------
+
+/// Width of the wizard's step list.
+pub const STEP_LIST_WIDTH: f32 = 230.0;
+/// Width of a form's text fields.
+pub const FORM_FIELD_WIDTH: f32 = 460.0;
+/// Size of section headings inside a view.
+pub const SECTION_SIZE: f32 = 16.0;
+/// Markdown heading sizes, levels 1–3.
+pub const HEADING_1_SIZE: f32 = 19.0;
+/// Markdown level-2 heading size.
+pub const HEADING_2_SIZE: f32 = 16.5;
+/// Markdown level-3 heading size.
+pub const HEADING_3_SIZE: f32 = 15.0;
+/// Text size of a text data object in the preview.
+pub const PREVIEW_TEXT_SIZE: f32 = 17.0;
+/// Side of a colour swatch (legend marks, label colours).
+pub const SWATCH_SIZE: f32 = 11.0;
+/// Height of the monitor's plots.
+pub const PLOT_HEIGHT: f32 = 200.0;
+/// Width of the monitor's job list.
+pub const JOB_LIST_WIDTH: f32 = 380.0;
+
+/// The colour of a job status (Ground Truth's status names).
+pub fn status_color(status: &str) -> Color32 {
+    match status {
+        "Completed" => OK,
+        "Failed" => ERROR,
+        "Stopping" | "Stopped" => WARN,
+        "InProgress" => ACCENT,
+        _ => TEXT_WEAK,
+    }
 }
