@@ -21,9 +21,9 @@
 
 pub mod annotation;
 pub mod cli;
+pub mod ui;
 pub mod formats;
 pub mod geometry;
 pub mod job;
 pub mod render;
 pub mod store;
-pub mod ui;
