@@ -653,7 +653,10 @@ fn detail_ui(
                     .max_height(theme::PLOT_HEIGHT)
                     .show(ui, |ui| {
                         for line in &view.head {
-                            ui.label(RichText::new(line).monospace().small());
+                            ui.add(
+                                egui::Label::new(RichText::new(line).monospace().small())
+                                    .wrap_mode(egui::TextWrapMode::Extend),
+                            );
                         }
                     });
             });
@@ -755,7 +758,10 @@ fn throughput_plot_ui(ui: &mut egui::Ui, detail: &JobDetail) {
         .include_x(0.0)
         .show(ui, |plot| {
             plot.line(
-                Line::new("answers", PlotPoints::from(points)).color(theme::ACCENT).width(2.0),
+                Line::new("answers", PlotPoints::from(points))
+                    .color(theme::ACCENT)
+                    .width(2.0)
+                    .allow_band(false),
             );
         });
 }

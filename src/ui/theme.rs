@@ -28,6 +28,8 @@ pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x47);
 
 /// Emphasised text (bold spans, headings inside content).
 pub const TEXT_STRONG: Color32 = Color32::from_rgb(0xf5, 0xf7, 0xfa);
+/// Emphasis in rendered text (Markdown `**bold**`: the default fonts have no bold face).
+pub const TEXT_EMPHASIS: Color32 = Color32::from_rgb(0xff, 0xe2, 0x9a);
 /// Background of a text field that holds an error.
 pub const ERROR_FIELD_BG: Color32 = Color32::from_rgb(0x3a, 0x22, 0x24);
 
@@ -100,6 +102,8 @@ pub fn apply(ctx: &egui::Context) {
 pub const STEP_LIST_WIDTH: f32 = 230.0;
 /// Width of a form's text fields.
 pub const FORM_FIELD_WIDTH: f32 = 460.0;
+/// Width of a form's number fields.
+pub const NUMBER_FIELD_WIDTH: f32 = 120.0;
 /// Size of section headings inside a view.
 pub const SECTION_SIZE: f32 = 16.0;
 /// Markdown heading sizes, levels 1–3.

@@ -8,6 +8,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
 use groundwork::store::catalog::Workspace;
+use groundwork::store::claims::{ClaimBoard, ClaimJob, ClaimNext};
+use groundwork::store::clock::Clock as _;
 use groundwork::store::clock::ManualClock;
 use groundwork::store::jobs::Jobs;
 use groundwork::store::layout::{Catalog, JobOutput};
@@ -59,17 +61,38 @@ impl Fixture {
             .collect()
     }
 
-    /// Finishes demo job `name` the way workers and consolidation would leave it: one answer
-    /// per object a minute apart, every object consolidated, and `output_manifest` as its output.
+    /// Finishes demo job `name` the way its workers and consolidation would leave it: each
+    /// object claimed and submitted by `ann` a minute apart through the claim protocol, its
+    /// answer stored, its consolidation response written, and `output_manifest` as the output.
     pub fn finish_job(&self, name: &str, output_manifest: &[u8]) {
         let spec = block_on(self.jobs.spec(name)).unwrap();
         let base = ObjectPath::parse(&spec.output_config.s3_output_path).unwrap();
         let output = JobOutput::new(&base, name).unwrap();
         let objects = block_on(self.jobs.workspace().job_object_count(name)).unwrap() as u64;
+        let created = block_on(self.jobs.workspace().job_created(name)).unwrap().unwrap();
+        let claim_job = ClaimJob {
+            output: output.clone(),
+            stop_marker: self.jobs.workspace().catalog.job_stop(name).unwrap(),
+            created_at_ms: created.created_at_ms,
+            object_count: objects,
+            kms_key_id: None,
+        };
+        let board = ClaimBoard::new(
+            self.jobs.workspace().store.clone(),
+            claim_job,
+            Jobs::policy_of(&spec),
+            self.clock.clone(),
+        )
+        .unwrap();
         for object in 0..objects {
-            let at = START_MS + 60_000 * (object as i64 + 1);
-            let response = output.worker_response(object, at, "ann").unwrap();
+            self.clock.advance_ms(60_000);
+            let ClaimNext::Claimed(ticket) = block_on(board.claim_object("ann", object)).unwrap()
+            else {
+                panic!("object {object} could not be claimed");
+            };
+            let response = output.worker_response(object, self.clock.now_ms(), "ann").unwrap();
             self.put(&response, b"{\"answers\": []}".to_vec());
+            block_on(board.submit(&ticket)).unwrap();
             let consolidated = output.consolidation_response(object).unwrap();
             self.put(&consolidated, b"{}".to_vec());
         }
@@ -114,7 +137,7 @@ pub struct WizardApp {
     pub actions: Vec<WizardAction>,
 }
 
-fn wizard_app_ui(ui: &mut egui::Ui, app: &mut WizardApp) {
+pub fn wizard_app_ui(ui: &mut egui::Ui, app: &mut WizardApp) {
     let env = WizardEnv { backend: &app.backend, identity: &app.identity };
     if let Some(action) = wizard_ui(ui, &mut app.state, &env) {
         app.actions.push(action);
@@ -128,7 +151,7 @@ pub struct MonitorApp {
     pub actions: Vec<MonitorAction>,
 }
 
-fn monitor_app_ui(ui: &mut egui::Ui, app: &mut MonitorApp) {
+pub fn monitor_app_ui(ui: &mut egui::Ui, app: &mut MonitorApp) {
     if let Some(action) = monitor_ui(ui, &mut app.state, &app.backend) {
         app.actions.push(action);
     }

@@ -128,6 +128,30 @@ impl Form<'_> {
         changed
     }
 
+    /// A short field for a number, with its findings and a hint.
+    pub fn number(
+        &mut self,
+        ui: &mut egui::Ui,
+        field: Field,
+        label: &str,
+        value: &mut String,
+        placeholder: &str,
+        hint_text: &str,
+    ) -> bool {
+        let changed = self.edit(
+            ui,
+            field,
+            label,
+            TextEdit::singleline(value)
+                .hint_text(placeholder)
+                .desired_width(theme::NUMBER_FIELD_WIDTH),
+        );
+        self.findings(ui, field);
+        hint(ui, hint_text);
+        ui.add_space(theme::SPACE * 0.5);
+        changed
+    }
+
     /// A multi-line text field.
     pub fn multiline(
         &mut self,
@@ -159,8 +183,21 @@ impl Form<'_> {
         value: &mut String,
         width: f32,
     ) -> bool {
+        self.inline_text_hint(ui, field, label, value, width, "")
+    }
+
+    /// [`Form::inline_text`] with a placeholder shown while the field is empty.
+    pub fn inline_text_hint(
+        &mut self,
+        ui: &mut egui::Ui,
+        field: Field,
+        label: &str,
+        value: &mut String,
+        width: f32,
+        placeholder: &str,
+    ) -> bool {
         let label = ui.label(label);
-        let mut edit = TextEdit::singleline(value).desired_width(width);
+        let mut edit = TextEdit::singleline(value).desired_width(width).hint_text(placeholder);
         if self.has_error(field) {
             edit = edit.background_color(theme::ERROR_FIELD_BG);
         }

@@ -114,7 +114,7 @@ pub fn parse(text: &str) -> Vec<Block> {
 fn layout(ui: &egui::Ui, spans: &[Span], font: FontId, prefix: &str) -> LayoutJob {
     let mut job = LayoutJob::default();
     let plain = TextFormat { font_id: font.clone(), color: theme::TEXT, ..Default::default() };
-    let bold = TextFormat { font_id: font, color: theme::TEXT_STRONG, ..Default::default() };
+    let bold = TextFormat { font_id: font, color: theme::TEXT_EMPHASIS, ..Default::default() };
     if !prefix.is_empty() {
         job.append(prefix, 0.0, TextFormat { color: theme::TEXT_WEAK, ..plain.clone() });
     }
@@ -137,9 +137,11 @@ pub fn markdown_ui(ui: &mut egui::Ui, text: &str) {
                     _ => theme::HEADING_3_SIZE,
                 };
                 ui.add_space(theme::SPACE * 0.5);
-                let spans: Vec<Span> =
-                    spans.into_iter().map(|s| Span { bold: true, ..s }).collect();
-                ui.label(layout(ui, &spans, FontId::proportional(size), ""));
+                let mut job = layout(ui, &spans, FontId::proportional(size), "");
+                for section in &mut job.sections {
+                    section.format.color = theme::TEXT_STRONG;
+                }
+                ui.label(job);
             }
             Block::Paragraph(spans) => {
                 ui.label(layout(ui, &spans, body.clone(), ""));

@@ -41,6 +41,9 @@ use draft::{AccessReport, AutoSetup, Built, ExistingLabels, Field, Identity, Job
 use ops::PreviewData;
 use templates::Template;
 
+/// Seconds the access check waits for the inputs to rest, off the identity and review steps.
+pub const ACCESS_CHECK_DELAY_SECS: f64 = 1.0;
+
 /// What the wizard needs from the app each frame.
 #[derive(Debug, Clone, Copy)]
 pub struct WizardEnv<'a> {
@@ -70,6 +73,9 @@ pub enum WizardAction {
     },
 }
 
+/// What an access check reads and probes: (manifest, job output folder), when both are known.
+type AccessTarget = Option<(String, String)>;
+
 /// The preview's state: the data, and its texture once uploaded.
 pub(crate) struct PreviewView {
     /// What the sandbox run produced.
@@ -94,7 +100,8 @@ pub struct WizardState {
     scan_error: Option<String>,
     // Access check.
     access: Option<AccessReport>,
-    access_pending: Option<(Option<(String, String)>, Pending<AccessReport>)>,
+    access_pending: Option<(AccessTarget, Pending<AccessReport>)>,
+    access_wait: Option<(AccessTarget, f64)>,
     // Jobs already in the workspace (names are unique, ignoring letter case).
     job_names: Option<Vec<String>>,
     job_names_pending: Option<Pending<Result<Vec<String>, String>>>,
@@ -146,6 +153,7 @@ impl WizardState {
             scan_error: None,
             access: None,
             access_pending: None,
+            access_wait: None,
             job_names: None,
             job_names_pending: None,
             teams: None,
@@ -341,7 +349,13 @@ impl WizardState {
     }
 
     /// Starts the store calls a step needs when it is on screen and its inputs changed.
-    fn start_automatic(&mut self, env: &WizardEnv<'_>, built: &Built) {
+    fn start_automatic(
+        &mut self,
+        env: &WizardEnv<'_>,
+        built: &Built,
+        ctx: &egui::Context,
+        now_s: f64,
+    ) {
         if self.job_names.is_none() && self.job_names_pending.is_none() {
             self.job_names_pending = Some(env.backend.spawn(|jobs| async move {
                 let entries = jobs.workspace().list_jobs().await.map_err(|e| e.to_string())?;
@@ -354,12 +368,24 @@ impl WizardState {
         let target = self.draft.access_target();
         let checked = self.access.as_ref().map(|a| (a.manifest.clone(), a.output.clone()));
         let in_flight = self.access_pending.as_ref().map(|(t, _)| t.clone());
-        if matches!(self.step, Step::Identity | Step::Review)
-            && target.is_some()
-            && target != checked
-            && in_flight != Some(target.clone())
-        {
-            self.start_access_check(env);
+        if target.is_some() && target != checked && in_flight != Some(target.clone()) {
+            if matches!(self.step, Step::Identity | Step::Review) {
+                self.start_access_check(env);
+            } else if self.revealed.contains(&Step::Identity) {
+                // Elsewhere, check again once the inputs rest for a moment (not per keystroke).
+                match &self.access_wait {
+                    Some((waiting, since)) if *waiting == target => {
+                        if now_s - since >= ACCESS_CHECK_DELAY_SECS {
+                            self.access_wait = None;
+                            self.start_access_check(env);
+                        }
+                    }
+                    _ => self.access_wait = Some((target.clone(), now_s)),
+                }
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    ACCESS_CHECK_DELAY_SECS,
+                ));
+            }
         }
         if self.step == Step::Preview {
             let key = preview_key(built);
@@ -414,7 +440,8 @@ pub fn wizard_ui(
     env.backend.set_context(ui.ctx());
     state.poll(ui);
     let built = state.built(env.identity);
-    state.start_automatic(env, &built);
+    let now_s = ui.input(|i| i.time);
+    state.start_automatic(env, &built, ui.ctx(), now_s);
 
     let ctx = ui.ctx().clone();
     if command::WIZARD_NEXT.pressed(&ctx)
@@ -462,19 +489,20 @@ fn steps_list_ui(ui: &mut egui::Ui, state: &mut WizardState, built: &Built) {
         if shown {
             rich = rich.color(theme::ERROR);
         }
-        ui.horizontal(|ui| {
-            let response = ui.add(
-                egui::Button::selectable(state.step == step, rich)
-                    .min_size(egui::vec2(theme::STEP_LIST_WIDTH - theme::SPACE * 6.0, 0.0)),
-            );
-            if response.clicked() {
-                state.go_to(step);
-            }
-            if shown {
-                ui.label(RichText::new(errors.to_string()).color(theme::ERROR).strong())
-                    .on_hover_text(format!("{errors} problem(s) on this step"));
-            }
-        });
+        let mut button = egui::Button::selectable(state.step == step, rich)
+            .min_size(egui::vec2(theme::STEP_LIST_WIDTH - theme::SPACE * 2.5, 0.0));
+        button = if shown {
+            button.right_text(RichText::new(errors.to_string()).color(theme::ERROR).strong())
+        } else {
+            button.right_text("")
+        };
+        let mut response = ui.add(button);
+        if shown {
+            response = response.on_hover_text(format!("{errors} problem(s) on this step"));
+        }
+        if response.clicked() {
+            state.go_to(step);
+        }
     }
     if state.is_busy() {
         ui.add_space(theme::SPACE);
@@ -516,10 +544,10 @@ fn nav_ui(ui: &mut egui::Ui, state: &mut WizardState, env: &WizardEnv<'_>, built
                     );
                 }
             } else if let Some(next) = state.step.next() {
-                if ui
-                    .button(command::WIZARD_NEXT.label)
-                    .on_hover_text(command::WIZARD_NEXT.hint(ui.ctx()))
-                    .clicked()
+                let next_button =
+                    egui::Button::new(RichText::new(command::WIZARD_NEXT.label).strong())
+                        .fill(theme::ACCENT);
+                if ui.add(next_button).on_hover_text(command::WIZARD_NEXT.hint(ui.ctx())).clicked()
                 {
                     state.go_to(next);
                 }

@@ -44,13 +44,19 @@ fn form<'a>(state: &'a mut WizardState, built: &'a Built) -> (Form<'a>, &'a mut 
 }
 
 fn card<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let width = (theme::FORM_FIELD_WIDTH + theme::SPACE * 20.0)
+        .min(ui.available_width() - theme::SPACE * 3.0);
+    card_sized(ui, width, add)
+}
+
+fn card_sized<R>(ui: &mut egui::Ui, max_width: f32, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
     egui::Frame::new()
         .fill(theme::SURFACE)
         .stroke(egui::Stroke::new(1.0, theme::LINE))
         .corner_radius(theme::RADIUS)
         .inner_margin(theme::SPACE * 1.5)
         .show(ui, |ui| {
-            ui.set_max_width(theme::FORM_FIELD_WIDTH + theme::SPACE * 20.0);
+            ui.set_max_width(max_width);
             add(ui)
         })
         .inner
@@ -468,7 +474,7 @@ fn tags_ui(ui: &mut egui::Ui, state: &mut WizardState, built: &Built) {
         ui.horizontal(|ui| {
             form.inline_text(ui, Field::TagKey(i), &format!("Key {}", i + 1), key, 180.0);
             form.inline_text(ui, Field::TagValue(i), &format!("Value {}", i + 1), value, 220.0);
-            if ui.button(format!("Remove tag {}", i + 1)).clicked() {
+            if ui.button("Remove").accessible_name(format!("Remove tag {}", i + 1)).clicked() {
                 remove = Some(i);
             }
         });
@@ -623,7 +629,7 @@ fn workers_ui(ui: &mut egui::Ui, state: &mut WizardState, env: &WizardEnv<'_>, b
     );
     ui.add_space(theme::SPACE * 0.5);
     section(ui, "Workers");
-    form.text(
+    form.number(
         ui,
         Field::WorkersPerObject,
         "Workers per data object",
@@ -635,7 +641,7 @@ fn workers_ui(ui: &mut egui::Ui, state: &mut WizardState, env: &WizardEnv<'_>, b
             task_type.max_workers_per_object()
         ),
     );
-    form.text(
+    form.number(
         ui,
         Field::MaxConcurrent,
         "Maximum concurrent tasks",
@@ -884,7 +890,11 @@ fn attributes_ui(
                         ui.label(
                             RichText::new("from the earlier job").small().color(theme::TEXT_WEAK),
                         );
-                    } else if ui.button(format!("Remove {} {n}", what.to_lowercase())).clicked() {
+                    } else if ui
+                        .button("Remove")
+                        .accessible_name(format!("Remove {} {n}", what.to_lowercase()))
+                        .clicked()
+                    {
                         remove = Some(i);
                     }
                 });
@@ -907,7 +917,14 @@ fn attributes_ui(
                 ui.horizontal(|ui| {
                     form.inline_text(ui, field, "description", &mut attribute.description, 260.0);
                     if per_label {
-                        form.inline_text(ui, field, "labels", &mut attribute.applies_to, 140.0);
+                        form.inline_text_hint(
+                            ui,
+                            field,
+                            "labels",
+                            &mut attribute.applies_to,
+                            140.0,
+                            "all labels",
+                        );
                     }
                 });
             });
@@ -979,7 +996,7 @@ fn worker_ui_ui(ui: &mut egui::Ui, state: &mut WizardState, built: &Built) {
         ui.horizontal(|ui| {
             swatch(ui, theme::label_color(i));
             form.inline_text(ui, Field::Label(i), &format!("Label {}", i + 1), label, 220.0);
-            if ui.button(format!("Remove label {}", i + 1)).clicked() {
+            if ui.button("Remove").accessible_name(format!("Remove label {}", i + 1)).clicked() {
                 remove = Some(i);
             }
         });
@@ -1044,18 +1061,32 @@ fn worker_ui_ui(ui: &mut egui::Ui, state: &mut WizardState, built: &Built) {
         2,
         "Shown beside the task (under 255 characters).",
     );
-    form.multiline(
-        ui,
-        Field::FullInstruction,
-        "Full instructions",
-        &mut draft.full_instruction,
-        8,
-        "Markdown: # headings, **bold**, - lists, blank lines between paragraphs (under 2,048 characters).",
-    );
-    if !draft.full_instruction.trim().is_empty() {
-        ui.label(RichText::new("As workers will read it").color(theme::TEXT_WEAK));
-        card(ui, |ui| markdown_ui(ui, &draft.full_instruction));
-    }
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(theme::FORM_FIELD_WIDTH);
+            form.multiline(
+                ui,
+                Field::FullInstruction,
+                "Full instructions",
+                &mut draft.full_instruction,
+                12,
+                "Markdown: # headings, **bold**, - lists, blank lines between paragraphs (under \
+                 2,048 characters).",
+            );
+        });
+        ui.add_space(theme::SPACE);
+        ui.vertical(|ui| {
+            ui.label(RichText::new("As workers will read it").color(theme::TEXT_WEAK));
+            let width = (ui.available_width() - theme::SPACE * 3.0).max(200.0);
+            card_sized(ui, width, |ui| {
+                if draft.full_instruction.trim().is_empty() {
+                    ui.weak("Nothing yet.");
+                } else {
+                    markdown_ui(ui, &draft.full_instruction);
+                }
+            });
+        });
+    });
 }
 
 // --- 10. Preview --------------------------------------------------------------------------------
@@ -1163,7 +1194,7 @@ fn preview_ui(ui: &mut egui::Ui, state: &mut WizardState) {
         // The worker's side panel: task, labels, instructions.
         ui.vertical(|ui| {
             ui.set_width(theme::SIDE_PANEL_WIDTH);
-            card(ui, |ui| {
+            card_sized(ui, theme::SIDE_PANEL_WIDTH - theme::SPACE * 3.0, |ui| {
                 ui.label(RichText::new(&state.draft.task_title).strong().color(theme::TEXT_STRONG));
                 if let Some(short) =
                     config.instructions.as_ref().and_then(|i| i.short_instruction.as_deref())
