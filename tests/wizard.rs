@@ -331,3 +331,39 @@ fn stopping_a_job_from_the_monitor() {
     let described = block_on(fx.jobs.describe("street-boxes")).unwrap();
     assert_eq!(described.describe.labeling_job_status, LabelingJobStatus::Stopped);
 }
+
+#[test]
+fn adjustment_job_chained_from_a_finished_job_keeps_the_earlier_labels() {
+    let fx = Fixture::new();
+    let output_manifest = fx.get("s3://groundwork-demo/manifests/street-boxes.output.manifest");
+    fx.finish_job("street-boxes", &output_manifest);
+    let mut m = fx.monitor_harness(MonitorState::with_selected("street-boxes"));
+    m.run();
+    click(&mut m, "Create adjustment job from this output");
+    let action = m.state().actions.first().cloned().expect("a chaining action");
+
+    let mut h = fx.wizard_harness(action.wizard(&fx.identity));
+    h.run();
+    click(&mut h, "Read existing labels");
+    // The adjustment keeps the audited job's labels, in class order.
+    assert_eq!(h.state().state.draft.labels, ["car", "pedestrian", "tree"]);
+    h.state_mut().state.go_to(Step::Review);
+    h.run();
+    let built = h.state().state.built(&fx.identity);
+    assert!(built.is_valid(), "{:?}", built.findings);
+    click(&mut h, "Create job");
+    assert!(
+        matches!(h.state().actions.as_slice(), [WizardAction::Created { name }] if name == "street-boxes-adjust")
+    );
+    let spec = block_on(fx.jobs.spec("street-boxes-adjust")).unwrap();
+    assert_eq!(
+        spec.human_task_config.pre_human_task_lambda_arn.as_deref(),
+        Some("arn:aws:lambda:us-east-1:432418664414:function:PRE-AdjustmentBoundingBox")
+    );
+    // The worker template pre-loads the earlier boxes (spec §9.4).
+    let template = String::from_utf8(
+        fx.get("s3://groundwork-demo/output/street-boxes-adjust/annotation-tool/template.liquid"),
+    )
+    .unwrap();
+    assert!(template.contains("task.input.manifestLine.street-boxes.annotations"), "{template}");
+}

@@ -140,3 +140,48 @@ impl Backend {
         pending
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::store::catalog::Workspace;
+    use crate::store::clock::SystemClock;
+    use crate::store::layout::Catalog;
+    use crate::store::memory::MemoryStore;
+
+    fn jobs() -> Jobs {
+        Jobs::new(
+            Workspace::new(Arc::new(MemoryStore::new()), Catalog::local()),
+            Arc::new(SystemClock),
+        )
+    }
+
+    #[test]
+    fn blocking_executor_answers_before_spawn_returns() {
+        let backend = Backend::new(jobs(), Arc::new(BlockingExecutor::new().unwrap()));
+        let pending = backend
+            .spawn(|jobs| async move { jobs.workspace().list_jobs().await.map(|j| j.len()).ok() });
+        assert!(pending.is_ready());
+        assert_eq!(pending.take(), Some(Some(0)));
+        assert_eq!(pending.take(), None, "a result is taken once");
+    }
+
+    #[test]
+    fn tokio_executor_answers_from_the_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let backend = Backend::new(jobs(), Arc::new(TokioExecutor::new(runtime.handle().clone())));
+        let pending = backend.spawn(|jobs| async move {
+            jobs.workspace().list_workteams().await.map(|t| t.len()).ok()
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !pending.is_ready() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(pending.take(), Some(Some(0)));
+    }
+}
