@@ -50,7 +50,9 @@ fn main() -> anyhow::Result<()> {
         );
         rows.push(row);
     }
-    println!("\nframe time ({frames} frames after 2 warm-up frames, 1-pixel points, every point drawn)\n");
+    println!(
+        "\nframe time ({frames} frames after 2 warm-up frames, 1-pixel points, every point drawn)\n"
+    );
     println!("{}", frame_table(&rows));
 
     let laz_points: u64 = env_or("GROUNDWORK_BENCH_POINTS", 10_000_000);

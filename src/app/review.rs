@@ -63,7 +63,8 @@ pub fn run_review(path: &Path) -> anyhow::Result<()> {
     if !path.exists() {
         anyhow::bail!("{}: no such file", path.display());
     }
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+    let name =
+        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(format!("{name} — Groundwork"))

@@ -117,9 +117,8 @@ pub fn compare_frame_times(
         })?;
 
         let bare = BarePipeline::new(device, cloud);
-        let clip_from_local = super::points::matrix_to_gpu(
-            &camera.clip_from_local(viewport, cloud.origin),
-        );
+        let clip_from_local =
+            super::points::matrix_to_gpu(&camera.clip_from_local(viewport, cloud.origin));
         let bare_times = time_frames(ctx, frames, || {
             queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
             target.render(device, queue, BACKGROUND, |pass| bare.paint(pass));
@@ -165,7 +164,8 @@ fn timing(points: usize, drawn_points: usize, times_ms: &[f64]) -> FrameTiming {
         n if n % 2 == 1 => sorted[n / 2],
         n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
     };
-    let mean_ms = if sorted.is_empty() { 0.0 } else { sorted.iter().sum::<f64>() / sorted.len() as f64 };
+    let mean_ms =
+        if sorted.is_empty() { 0.0 } else { sorted.iter().sum::<f64>() / sorted.len() as f64 };
     FrameTiming { points, drawn_points, median_ms, mean_ms }
 }
 

@@ -231,8 +231,8 @@ impl Worker {
             drop(bytes);
             return self.finish(&name, loaded.cloud, Some(loaded.report), None);
         }
-        let chunks = las::chunks_path(path, &self.options.load)
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let chunks =
+            las::chunks_path(path, &self.options.load).map_err(|e| Stop::Failed(e.to_string()))?;
         let header = chunks.header();
         let ordered = (0..3).all(|k| header.min[k].is_finite() && header.min[k] <= header.max[k]);
         self.send(StreamEvent::Opened {
@@ -400,7 +400,9 @@ mod tests {
         )
         .unwrap();
         match stream.recv() {
-            Some(StreamEvent::Failed(message)) => assert!(message.contains("notes.md"), "{message}"),
+            Some(StreamEvent::Failed(message)) => {
+                assert!(message.contains("notes.md"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -23,11 +23,13 @@ use crate::formats::point_cloud::asprs::class_name;
 use crate::formats::point_cloud::{CloudFormat, PointCloud, RawFormat};
 use crate::formats::sequence::{PointCloudFrameLine, PointCloudSequence};
 use crate::geometry::{ImageView2d, Viewport};
-use crate::render::image::{GpuImage, ImageDrawView, ImageRenderer, ImageSampling, ImageUploadOptions};
-use crate::render::points::{ColorBy, asprs_classification_palette};
-use crate::render::stream::{CloudStream, StreamEvent, StreamOptions, StreamSource, StreamedCloud};
 use crate::render::TargetFormat;
 use crate::render::context::describe_adapter;
+use crate::render::image::{
+    GpuImage, ImageDrawView, ImageRenderer, ImageSampling, ImageUploadOptions,
+};
+use crate::render::points::{ColorBy, asprs_classification_palette};
+use crate::render::stream::{CloudStream, StreamEvent, StreamOptions, StreamSource, StreamedCloud};
 
 /// What to review.
 #[derive(Debug, Clone)]
@@ -208,7 +210,8 @@ fn read_frames(path: &Path) -> Result<Vec<FrameRef>, String> {
     } else {
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let line_no = i + 1;
-            let parsed = ManifestLine::parse_line(line, &name, line_no).map_err(|e| e.to_string())?;
+            let parsed =
+                ManifestLine::parse_line(line, &name, line_no).map_err(|e| e.to_string())?;
             let DataSource::SourceRef(source_ref) = &parsed.source else {
                 return Err(format!("{name}:{line_no}: a point-cloud line needs `source-ref`"));
             };
@@ -368,6 +371,10 @@ impl CloudPane {
             match event {
                 StreamEvent::Opened { declared_points, header_bounds, .. } => {
                     self.declared = Some(declared_points);
+                    // Pieces share the header's height range, so colours stay put while
+                    // streaming; the whole cloud then uses its own.
+                    self.viewport.style.height_range_m =
+                        header_bounds.map(|b| [b.min[2], b.max[2]]);
                     if let Some(bounds) = header_bounds.filter(|_| !self.fitted) {
                         self.viewport.fit_to(bounds.min.into(), bounds.max.into());
                         self.fitted = true;
@@ -384,6 +391,7 @@ impl CloudPane {
                     }
                 }
                 StreamEvent::Finished(done) => {
+                    self.viewport.style.height_range_m = None;
                     self.viewport.set_clouds(vec![Arc::clone(&done.gpu)]);
                     self.loaded_points = done.cloud.len() as u64;
                     self.first_points_secs.get_or_insert(done.total_secs);
@@ -396,6 +404,7 @@ impl CloudPane {
                     self.stream = None;
                 }
                 StreamEvent::Failed(message) => {
+                    self.viewport.style.height_range_m = None;
                     self.error = Some(message);
                     self.stream = None;
                 }
@@ -434,7 +443,8 @@ impl CloudPane {
             }
         }
         if commands::POINTS_LARGER.pressed(&ctx) {
-            self.viewport.style.point_size_px = (self.viewport.style.point_size_px + 1.0).min(MAX_POINT_SIZE_PX);
+            self.viewport.style.point_size_px =
+                (self.viewport.style.point_size_px + 1.0).min(MAX_POINT_SIZE_PX);
         }
         if commands::POINTS_SMALLER.pressed(&ctx) {
             self.viewport.style.point_size_px = (self.viewport.style.point_size_px - 1.0).max(1.0);
@@ -452,12 +462,14 @@ impl CloudPane {
     fn ui(&mut self, ui: &mut Ui) {
         self.poll();
         self.handle_commands();
-        egui::Panel::left("review_side")
-            .resizable(false)
-            .exact_size(theme::SIDE_PANEL_WIDTH)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| self.side_ui(ui));
-            });
+        egui::Panel::left("review_side").resizable(false).exact_size(theme::SIDE_PANEL_WIDTH).show(
+            ui,
+            |ui| {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false; 2])
+                    .show(ui, |ui| self.side_ui(ui));
+            },
+        );
         egui::Panel::bottom("review_status").show(ui, |ui| self.status_ui(ui));
         if self.frames.len() > 1 {
             egui::Panel::top("review_frames").show(ui, |ui| self.frames_ui(ui));
@@ -494,57 +506,85 @@ impl CloudPane {
         ui.add_space(theme::SPACE);
 
         section(ui, "Display");
-        ui.label(RichText::new("Colour by").color(theme::TEXT_WEAK));
-        ui.horizontal_wrapped(|ui| {
-            for (mode, label, available) in self.available_modes() {
+        weak_label(ui, "Colour by");
+        let modes = self.available_modes();
+        let half = (ui.available_width() - ui.spacing().item_spacing.x) / 2.0;
+        egui::Grid::new("colour_modes").num_columns(2).show(ui, |ui| {
+            for (i, (mode, label, available)) in modes.into_iter().enumerate() {
                 let selected = self.viewport.style.color_by == mode;
                 let button = egui::Button::selectable(selected, label);
-                let response = ui.add_enabled(available, button);
+                let response =
+                    ui.add_enabled_ui(available, |ui| ui.add_sized([half, 24.0], button)).inner;
                 let response = if available {
                     response.on_hover_text(commands::NEXT_COLOR_MODE.hint(ui.ctx()))
                 } else {
-                    response.on_disabled_hover_text(format!("This cloud has no {}", label.to_lowercase()))
+                    response.on_disabled_hover_text(format!(
+                        "This cloud has no {}",
+                        label.to_lowercase()
+                    ))
                 };
                 if response.clicked() {
                     self.viewport.style.color_by = mode;
                 }
+                if i % 2 == 1 {
+                    ui.end_row();
+                }
             }
         });
         ui.add_space(theme::SPACE * 0.5);
+        let label = weak_label(ui, "Point size");
+        let slider_width = ui.available_width() - 90.0;
+        ui.spacing_mut().slider_width = slider_width;
         ui.add(
             egui::Slider::new(&mut self.viewport.style.point_size_px, 1.0..=MAX_POINT_SIZE_PX)
                 .step_by(0.5)
-                .suffix(" px")
-                .text("Point size"),
-        );
+                .suffix(" px"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(format!(
+            "{} / {}",
+            commands::POINTS_LARGER.hint(ui.ctx()),
+            commands::POINTS_SMALLER.hint(ui.ctx())
+        ));
         ui.checkbox(&mut self.viewport.style.round, "Round points");
+        let label = weak_label(ui, "Point budget");
         ui.add(
             egui::Slider::new(&mut self.viewport.style.budget_points, 10_000..=20_000_000)
                 .logarithmic(true)
-                .custom_formatter(|v, _| group_digits(v as u64))
-                .text("Point budget"),
+                .custom_formatter(|v, _| group_digits(v as u64)),
         )
+        .labelled_by(label.id)
         .on_hover_text(
             "Most points drawn per frame; the level of detail thins far chunks first to stay \
              within it.",
         );
         ui.add_space(theme::SPACE * 0.5);
-        ui.label(RichText::new("View").color(theme::TEXT_WEAK));
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
+            weak_label(ui, "View");
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if command_button(ui, &commands::FIT, true) {
+                    self.viewport.fit();
+                }
+            });
+        });
+        let quarter = (ui.available_width() - 3.0 * ui.spacing().item_spacing.x) / 4.0;
+        ui.horizontal(|ui| {
             for (command, view) in [
                 (commands::VIEW_TOP, crate::geometry::StandardView::Top),
                 (commands::VIEW_SIDE, crate::geometry::StandardView::Side),
                 (commands::VIEW_FRONT, crate::geometry::StandardView::Front),
                 (commands::VIEW_ORBIT, crate::geometry::StandardView::Orbit),
             ] {
-                if command_button(ui, &command, true) {
+                let button = egui::Button::new(command.label).min_size(egui::vec2(quarter, 0.0));
+                if ui.add(button).on_hover_text(command.hint(ui.ctx())).clicked() {
                     self.viewport.set_standard_view(view);
                 }
             }
-            if command_button(ui, &commands::FIT, true) {
-                self.viewport.fit();
-            }
         });
+        ui.add_space(theme::SPACE);
+
+        section(ui, "Picked point");
+        self.picked_ui(ui);
         ui.add_space(theme::SPACE);
 
         section(ui, "Statistics");
@@ -561,18 +601,6 @@ impl CloudPane {
             }
         }
         ui.add_space(theme::SPACE);
-
-        section(ui, "Picked point");
-        self.picked_ui(ui);
-        ui.add_space(theme::SPACE);
-        ui.label(
-            RichText::new(
-                "Left drag: orbit · Right drag or Shift+drag: pan · Wheel: zoom · \
-                 Right button + W A S D Q E: fly · Click: pick a point",
-            )
-            .small()
-            .color(theme::TEXT_WEAK),
-        );
     }
 
     fn picked_ui(&self, ui: &mut Ui) {
@@ -594,8 +622,12 @@ impl CloudPane {
                 let cloud = &done.cloud;
                 let i = *index as usize;
                 ui.label(
-                    RichText::new(format!("Point #{index} of {}", group_digits(cloud.len() as u64)))
-                        .strong(),
+                    RichText::new(format!(
+                        "Point #{} of {}",
+                        group_digits(u64::from(*index)),
+                        group_digits(cloud.len() as u64)
+                    ))
+                    .strong(),
                 );
                 egui::Grid::new("picked_point").num_columns(2).show(ui, |ui| {
                     if let Some(p) = cloud.world_position(i) {
@@ -636,46 +668,57 @@ impl CloudPane {
     }
 
     fn status_ui(&self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
-            if let Some(error) = &self.error {
-                ui.label(RichText::new(error.as_str()).color(theme::ERROR));
-            } else if let Some(error) = self.viewport.error() {
-                ui.label(RichText::new(error).color(theme::ERROR));
-            } else if self.done.is_none() {
-                ui.spinner();
-                let text = match self.declared {
-                    Some(declared) if declared > 0 => format!(
-                        "Loading… {} of {} points ({:.0}%)",
-                        group_digits(self.loaded_points),
-                        group_digits(declared),
-                        100.0 * self.loaded_points as f64 / declared as f64
-                    ),
-                    _ => format!("Loading… {} points", group_digits(self.loaded_points)),
-                };
-                ui.label(text);
-            } else if let Some(done) = &self.done {
-                let frame = self.viewport.frame_info().points;
-                let mut text = format!("{} points", group_digits(done.cloud.len() as u64));
-                if frame.drawn_points < frame.visible_points {
-                    text.push_str(&format!(
-                        " · drawing {} (level of detail)",
-                        group_digits(frame.drawn_points as u64)
-                    ));
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let adapter = self.gpu.adapter_info();
+            ui.label(
+                RichText::new(format!("{} · {:?}", adapter.name, adapter.backend))
+                    .small()
+                    .color(theme::TEXT_WEAK),
+            )
+            .on_hover_text(describe_adapter(adapter));
+            ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                let (text, color) = self.status_text();
+                if self.done.is_none() && self.error.is_none() {
+                    ui.spinner();
                 }
-                if let Some(first) = self.first_points_secs.filter(|&s| s < done.total_secs) {
-                    text.push_str(&format!(" · first points after {first:.2} s"));
-                }
-                text.push_str(&format!(" · loaded in {:.2} s", done.total_secs));
-                ui.label(text);
-            }
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                ui.label(
-                    RichText::new(describe_adapter(self.gpu.adapter_info()))
-                        .small()
-                        .color(theme::TEXT_WEAK),
-                );
+                ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
             });
         });
+    }
+
+    fn status_text(&self) -> (String, Color32) {
+        if let Some(error) = self.error.clone().or_else(|| self.viewport.error()) {
+            return (error, theme::ERROR);
+        }
+        let Some(done) = &self.done else {
+            let text = match self.declared {
+                Some(declared) if declared > 0 && self.loaded_points >= declared => format!(
+                    "Decoded {} points; building the level of detail…",
+                    group_digits(self.loaded_points)
+                ),
+                Some(declared) if declared > 0 => format!(
+                    "Loading… {} of {} points ({:.0}%)",
+                    group_digits(self.loaded_points),
+                    group_digits(declared),
+                    100.0 * self.loaded_points as f64 / declared as f64
+                ),
+                _ => "Loading…".to_owned(),
+            };
+            return (text, theme::TEXT);
+        };
+        let frame = self.viewport.frame_info().points;
+        let mut text = format!("{} points", group_digits(done.cloud.len() as u64));
+        if frame.drawn_points < frame.visible_points {
+            text.push_str(&format!(
+                " · drawing {} (level of detail)",
+                group_digits(frame.drawn_points as u64)
+            ));
+        }
+        if let Some(first) = self.first_points_secs.filter(|&s| s < done.total_secs) {
+            text.push_str(&format!(" · first points after {first:.2} s"));
+        }
+        text.push_str(&format!(" · loaded in {:.2} s", done.total_secs));
+        (text, theme::TEXT)
     }
 }
 
@@ -693,11 +736,16 @@ fn command_button(ui: &mut Ui, command: &Command, enabled: bool) -> bool {
     ui.add_enabled(enabled, egui::Button::new(command.label)).on_hover_text(hint).clicked()
 }
 
+fn weak_label(ui: &mut Ui, text: &str) -> egui::Response {
+    ui.label(RichText::new(text).color(theme::TEXT_WEAK))
+}
+
 fn stats_ui(ui: &mut Ui, done: &StreamedCloud) {
     let stats = &done.stats;
-    egui::Grid::new("cloud_stats").num_columns(2).spacing([theme::SPACE * 1.5, 4.0]).show(ui, |ui| {
+    let spacing = [theme::SPACE * 1.5, theme::SPACE * 0.5];
+    egui::Grid::new("cloud_stats").num_columns(2).spacing(spacing).show(ui, |ui| {
         let row = |ui: &mut Ui, name: &str, value: String| {
-            ui.label(RichText::new(name).color(theme::TEXT_WEAK));
+            weak_label(ui, name);
             ui.label(value);
             ui.end_row();
         };
@@ -708,23 +756,37 @@ fn stats_ui(ui: &mut Ui, done: &StreamedCloud) {
         if stats.dropped_non_finite > 0 {
             row(ui, "Dropped (NaN)", group_digits(stats.dropped_non_finite));
         }
-        if let Some(bounds) = &stats.bounds {
-            for (k, axis) in ["x", "y", "z"].iter().enumerate() {
-                row(ui, axis, format!("{:.3} … {:.3}", bounds.min[k], bounds.max[k]));
-            }
-            let e = [0, 1, 2].map(|k| bounds.max[k] - bounds.min[k]);
-            row(ui, "Extent", format!("{:.2} × {:.2} × {:.2}", e[0], e[1], e[2]));
-        }
-        let attributes =
-            if stats.attributes.is_empty() { "positions only".into() } else { stats.attributes.join(", ") };
-        ui.label(RichText::new("Attributes").color(theme::TEXT_WEAK));
+        let attributes = if stats.attributes.is_empty() {
+            "positions only".into()
+        } else {
+            stats.attributes.join(", ")
+        };
+        weak_label(ui, "Attributes");
         ui.add(egui::Label::new(attributes).wrap());
         ui.end_row();
         if let Some([lo, hi]) = stats.intensity_range {
             row(ui, "Intensity range", format!("{lo} … {hi}"));
         }
-        row(ui, "Memory", format!("{:.1} MB", (stats.points as f64 * stats.bytes_per_point as f64) / 1e6));
+        row(ui, "Memory", human_bytes(stats.points.saturating_mul(stats.bytes_per_point as u64)));
     });
+    if let Some(bounds) = &stats.bounds {
+        ui.add_space(theme::SPACE * 0.5);
+        weak_label(ui, "Bounds");
+        let spacing = [theme::SPACE, theme::SPACE * 0.5];
+        egui::Grid::new("cloud_bounds").num_columns(4).spacing(spacing).show(ui, |ui| {
+            for header in ["", "min", "max", "size"] {
+                weak_label(ui, header);
+            }
+            ui.end_row();
+            for (k, axis) in ["x", "y", "z"].iter().enumerate() {
+                weak_label(ui, axis);
+                for value in [bounds.min[k], bounds.max[k], bounds.max[k] - bounds.min[k]] {
+                    ui.label(format!("{value:.2}"));
+                }
+                ui.end_row();
+            }
+        });
+    }
     for note in &stats.notes {
         ui.label(RichText::new(note.as_str()).small().color(theme::WARN));
     }
@@ -733,24 +795,43 @@ fn stats_ui(ui: &mut Ui, done: &StreamedCloud) {
         ui.label(RichText::new("Classes").color(theme::TEXT_WEAK));
         let palette = asprs_classification_palette();
         let total = stats.points.max(1) as f64;
-        egui::Grid::new("class_histogram").num_columns(3).spacing([theme::SPACE, 2.0]).show(ui, |ui| {
-            for (&code, &count) in &stats.classification_histogram {
-                ui.horizontal(|ui| {
-                    let [r, g, b, _] = palette.get(usize::from(code)).copied().unwrap_or([128; 4]);
-                    let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
-                    ui.painter().rect_filled(swatch, 2.0, Color32::from_rgb(r, g, b));
-                    ui.label(format!("{code} {}", class_name(code)));
-                });
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    ui.label(group_digits(count));
-                });
-                ui.label(
-                    RichText::new(format!("{:.1}%", 100.0 * count as f64 / total))
-                        .color(theme::TEXT_WEAK),
-                );
-                ui.end_row();
-            }
-        });
+        egui::Grid::new("class_histogram").num_columns(3).spacing([theme::SPACE, 2.0]).show(
+            ui,
+            |ui| {
+                for (&code, &count) in &stats.classification_histogram {
+                    ui.horizontal(|ui| {
+                        let [r, g, b, _] =
+                            palette.get(usize::from(code)).copied().unwrap_or([128; 4]);
+                        let (swatch, _) =
+                            ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+                        ui.painter().rect_filled(swatch, 2.0, Color32::from_rgb(r, g, b));
+                        ui.label(format!("{code} {}", class_name(code)));
+                    });
+                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        ui.label(group_digits(count));
+                    });
+                    ui.label(
+                        RichText::new(format!("{:.1}%", 100.0 * count as f64 / total))
+                            .color(theme::TEXT_WEAK),
+                    );
+                    ui.end_row();
+                }
+            },
+        );
+    }
+}
+
+/// A byte count in B, kB, MB or GB (powers of 1000).
+fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{bytes} B")
     }
 }
 
@@ -759,7 +840,7 @@ pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -797,21 +878,21 @@ impl ImagePane {
         let worker_queue = queue.clone();
         let worker_ctx = ctx.clone();
         let worker_path = path.to_path_buf();
-        let spawned = std::thread::Builder::new().name("groundwork-image-load".into()).spawn(move || {
-            let name = worker_path.display().to_string();
-            let result = image::open(&worker_path)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|img| {
-                    let rgba = img.to_rgba8();
-                    let size = [rgba.width(), rgba.height()];
-                    worker_renderer
-                        .upload(&device, &worker_queue, &rgba, &ImageUploadOptions::default())
-                        .map(|gpu| (Arc::new(gpu), size))
-                        .map_err(|e| format!("{name}: {e}"))
-                });
-            let _ = sender.send(result);
-            worker_ctx.request_repaint();
-        });
+        let spawned =
+            std::thread::Builder::new().name("groundwork-image-load".into()).spawn(move || {
+                let name = worker_path.display().to_string();
+                let result =
+                    image::open(&worker_path).map_err(|e| format!("{name}: {e}")).and_then(|img| {
+                        let rgba = img.to_rgba8();
+                        let size = [rgba.width(), rgba.height()];
+                        worker_renderer
+                            .upload(&device, &worker_queue, &rgba, &ImageUploadOptions::default())
+                            .map(|gpu| (Arc::new(gpu), size))
+                            .map_err(|e| format!("{name}: {e}"))
+                    });
+                let _ = sender.send(result);
+                worker_ctx.request_repaint();
+            });
         let (loading, error) = match spawned {
             Ok(_) => (Some(receiver), None),
             Err(e) => (None, Some(format!("cannot start the image loader: {e}"))),
@@ -844,34 +925,41 @@ impl ImagePane {
             }
             self.loading = None;
         }
-        egui::Panel::left("image_side").resizable(false).exact_size(theme::SIDE_PANEL_WIDTH).show(ui, |ui| {
-            ui.add_space(theme::SPACE * 0.5);
-            ui.heading(self.name.as_str());
-            ui.add_space(theme::SPACE);
-            section(ui, "Image");
-            if let Some(error) = &self.error {
-                ui.label(RichText::new(error.as_str()).color(theme::ERROR));
-            } else if self.image.is_none() {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("Loading…");
-                });
-            } else {
-                egui::Grid::new("image_stats").num_columns(2).show(ui, |ui| {
-                    ui.label(RichText::new("Size").color(theme::TEXT_WEAK));
-                    ui.label(format!("{} × {} px", self.size_px[0], self.size_px[1]));
-                    ui.end_row();
-                    ui.label(RichText::new("Zoom").color(theme::TEXT_WEAK));
-                    ui.label(format!("{:.0}%", self.view.zoom * 100.0));
-                    ui.end_row();
-                });
-                if command_button(ui, &commands::FIT, true) {
-                    self.fit_pending = true;
+        egui::Panel::left("image_side").resizable(false).exact_size(theme::SIDE_PANEL_WIDTH).show(
+            ui,
+            |ui| {
+                ui.add_space(theme::SPACE * 0.5);
+                ui.heading(self.name.as_str());
+                ui.add_space(theme::SPACE);
+                section(ui, "Image");
+                if let Some(error) = &self.error {
+                    ui.label(RichText::new(error.as_str()).color(theme::ERROR));
+                } else if self.image.is_none() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Loading…");
+                    });
+                } else {
+                    egui::Grid::new("image_stats").num_columns(2).show(ui, |ui| {
+                        ui.label(RichText::new("Size").color(theme::TEXT_WEAK));
+                        ui.label(format!("{} × {} px", self.size_px[0], self.size_px[1]));
+                        ui.end_row();
+                        ui.label(RichText::new("Zoom").color(theme::TEXT_WEAK));
+                        ui.label(format!("{:.0}%", self.view.zoom * 100.0));
+                        ui.end_row();
+                    });
+                    if command_button(ui, &commands::FIT, true) {
+                        self.fit_pending = true;
+                    }
                 }
-            }
-            ui.add_space(theme::SPACE);
-            ui.label(RichText::new("Drag: pan · Wheel: zoom · F: fit").small().color(theme::TEXT_WEAK));
-        });
+                ui.add_space(theme::SPACE);
+                ui.label(
+                    RichText::new("Drag: pan · Wheel: zoom · F: fit")
+                        .small()
+                        .color(theme::TEXT_WEAK),
+                );
+            },
+        );
         egui::CentralPanel::no_frame().show(ui, |ui| self.canvas_ui(ui));
     }
 

@@ -184,6 +184,8 @@ pub struct Viewport3d {
     /// Whether the view shortcuts (1–4, F) work while the pointer is elsewhere (true for a screen
     /// with one viewport; a screen with several gives them to the hovered one).
     pub keys_when_unhovered: bool,
+    /// Whether the mouse and key hints are drawn in the bottom-right corner.
+    pub show_hints: bool,
     clouds: Vec<Arc<GpuPointCloud>>,
     clouds_generation: u64,
     cuboids: Arc<Vec<CuboidInstance>>,
@@ -216,6 +218,7 @@ impl Viewport3d {
             cuboid_style: CuboidStyle::default(),
             background: theme::CANVAS,
             keys_when_unhovered: true,
+            show_hints: true,
             clouds: Vec::new(),
             clouds_generation: next_generation(),
             cuboids: Arc::new(Vec::new()),
@@ -246,9 +249,12 @@ impl Viewport3d {
     fn clouds_changed(&mut self) {
         self.clouds_generation = next_generation();
         self.last_pick = None;
-        self.bounds = self.clouds.iter().filter(|c| !c.is_empty()).map(|c| c.bounds()).reduce(
-            |(a_min, a_max), (b_min, b_max)| (a_min.inf(&b_min), a_max.sup(&b_max)),
-        );
+        self.bounds = self
+            .clouds
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| c.bounds())
+            .reduce(|(a_min, a_max), (b_min, b_max)| (a_min.inf(&b_min), a_max.sup(&b_max)));
     }
 
     /// The clouds drawn.
@@ -365,9 +371,21 @@ impl Viewport3d {
             clouds: self.clouds.clone(),
             cuboids: Arc::clone(&self.cuboids),
             pick: self.pending_pick.take(),
+            height_range_m: self.bounds.map(|(min, max)| [min.z, max.z]),
             ctx: ui.ctx().clone(),
         };
         ui.painter().add(egui_wgpu::Callback::new_paint_callback(rect, callback));
+        self.paint_axes(ui, rect);
+        if self.show_hints && rect.width() > 560.0 {
+            ui.painter().text(
+                rect.right_bottom() + egui::vec2(-theme::SPACE, -theme::SPACE),
+                egui::Align2::RIGHT_BOTTOM,
+                "Left drag: orbit · Right drag: pan · Wheel: zoom · Right button + WASD/QE: fly · \
+                 Click: pick · 1–4: views · F: fit",
+                egui::TextStyle::Small.resolve(ui.style()),
+                theme::TEXT_WEAK.gamma_multiply(0.8),
+            );
+        }
         if self.clouds.is_empty() {
             ui.painter().text(
                 rect.center(),
@@ -378,6 +396,40 @@ impl Viewport3d {
             );
         }
         Viewport3dResponse { response, picked }
+    }
+
+    /// The world axes as seen by the camera, in the bottom-left corner.
+    fn paint_axes(&self, ui: &egui::Ui, rect: Rect) {
+        const LENGTH: f32 = 22.0;
+        let origin = rect.left_bottom() + egui::vec2(LENGTH + 14.0, -(LENGTH + 14.0));
+        if !rect.contains(origin) {
+            return;
+        }
+        let (right, up) = (self.camera.right(), self.camera.up());
+        let painter = ui.painter_at(rect);
+        let font = egui::TextStyle::Small.resolve(ui.style());
+        let mut axes = [
+            (nalgebra::Vector3::x(), theme::AXIS_X, "x"),
+            (nalgebra::Vector3::y(), theme::AXIS_Y, "y"),
+            (nalgebra::Vector3::z(), theme::AXIS_Z, "z"),
+        ];
+        // Axes pointing away from the viewer first, so the nearer ones are drawn on top.
+        let forward = self.camera.forward();
+        axes.sort_by(|a, b| b.0.dot(&forward).total_cmp(&a.0.dot(&forward)));
+        for (axis, color, name) in axes {
+            let dir = egui::vec2(axis.dot(&right) as f32, -axis.dot(&up) as f32);
+            let end = origin + dir * LENGTH;
+            painter.line_segment([origin, end], egui::Stroke::new(2.0, color));
+            if dir.length() > 0.2 {
+                painter.text(
+                    end + dir.normalized() * 7.0,
+                    egui::Align2::CENTER_CENTER,
+                    name,
+                    font.clone(),
+                    color,
+                );
+            }
+        }
     }
 
     fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response, rect: Rect, ppp: f32) {
@@ -395,7 +447,10 @@ impl Viewport3d {
             )
         });
         let to_px = |pos: egui::Pos2| {
-            Point2::new(f64::from((pos.x - rect.min.x) * ppp), f64::from((pos.y - rect.min.y) * ppp))
+            Point2::new(
+                f64::from((pos.x - rect.min.x) * ppp),
+                f64::from((pos.y - rect.min.y) * ppp),
+            )
         };
 
         // Dragging.
@@ -434,16 +489,20 @@ impl Viewport3d {
         // held.
         if secondary_down && (hovered || self.flying) && !ctx.egui_wants_keyboard_input() {
             let axis = |plus: Key, minus: Key| {
-                ui.input(|i| f64::from(u8::from(i.key_down(plus))) - f64::from(u8::from(i.key_down(minus))))
+                ui.input(|i| {
+                    f64::from(u8::from(i.key_down(plus))) - f64::from(u8::from(i.key_down(minus)))
+                })
             };
-            let (forward, right, up) = (axis(Key::W, Key::S), axis(Key::D, Key::A), axis(Key::E, Key::Q));
+            let (forward, right, up) =
+                (axis(Key::W, Key::S), axis(Key::D, Key::A), axis(Key::E, Key::Q));
             if forward != 0.0 || right != 0.0 || up != 0.0 {
                 if !self.flying {
                     self.flying = true;
                     self.camera.projection = Projection::Perspective;
                 }
                 let radius = self.bounds.map_or(10.0, |(min, max)| (max - min).norm() * 0.5);
-                let step = radius.max(1e-3) * FLY_RADII_PER_SEC * dt * if shift { 4.0 } else { 1.0 };
+                let step =
+                    radius.max(1e-3) * FLY_RADII_PER_SEC * dt * if shift { 4.0 } else { 1.0 };
                 self.camera.fly_move(forward * step, right * step, up * step);
                 self.interacted = true;
             }
@@ -455,7 +514,8 @@ impl Viewport3d {
         }
 
         // View shortcuts.
-        if (hovered || self.keys_when_unhovered) && !self.flying && !ctx.egui_wants_keyboard_input() {
+        if (hovered || self.keys_when_unhovered) && !self.flying && !ctx.egui_wants_keyboard_input()
+        {
             for (command, view) in [
                 (commands::VIEW_TOP, StandardView::Top),
                 (commands::VIEW_SIDE, StandardView::Side),
@@ -515,6 +575,8 @@ struct SceneCallback {
     clouds: Vec<Arc<GpuPointCloud>>,
     cuboids: Arc<Vec<CuboidInstance>>,
     pick: Option<[u32; 2]>,
+    /// World z range of all clouds.
+    height_range_m: Option<[f64; 2]>,
     ctx: egui::Context,
 }
 
@@ -527,7 +589,8 @@ impl egui_wgpu::CallbackTrait for SceneCallback {
         _egui_encoder: &mut wgpu::CommandEncoder,
         _resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
-        let px = viewport_in_pixels(self.rect, screen.pixels_per_point, Some(screen.size_in_pixels));
+        let px =
+            viewport_in_pixels(self.rect, screen.pixels_per_point, Some(screen.size_in_pixels));
         if px.width_px > 0 && px.height_px > 0 {
             let size_px = [px.width_px as u32, px.height_px as u32];
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -553,9 +616,11 @@ impl ViewState {
     fn prepare(&mut self, scene: &SceneCallback, size_px: [u32; 2]) {
         let gpu = &scene.gpu;
         let (device, queue) = (&gpu.device, &gpu.queue);
-        if self.target.as_ref().is_none_or(|t| {
-            [t.target.width_px(), t.target.height_px()] != size_px
-        }) {
+        if self
+            .target
+            .as_ref()
+            .is_none_or(|t| [t.target.width_px(), t.target.height_px()] != size_px)
+        {
             let target = OffscreenTarget::new(device, size_px[0], size_px[1]);
             let blit = gpu.blitter.bind(device, &target.color_view);
             self.target = Some(FrameTarget { target, blit });
@@ -608,6 +673,10 @@ impl ViewState {
         let mut stats = PointFrameStats::default();
         for (cloud, view) in scene.clouds.iter().zip(self.views.iter_mut()) {
             let mut style = key.style;
+            if scene.clouds.len() > 1 && style.height_range_m.is_none() {
+                // One height ramp over all clouds, not one per piece.
+                style.height_range_m = scene.height_range_m;
+            }
             if scene.clouds.len() > 1 && total > 0 {
                 let share = key.style.budget_points as f64 * cloud.len() as f64 / total as f64;
                 style.budget_points = (share.ceil() as usize).max(1);
