@@ -1,5 +1,5 @@
 //! The `groundwork` binary: parses the command line, sets up logging and the one Tokio runtime,
-//! then runs the desktop app or a subcommand.
+//! then runs the desktop app, the review window (`view`) or a subcommand.
 
 use std::process::ExitCode;
 
@@ -8,6 +8,16 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     init_logging();
     let cli = groundwork::cli::Cli::parse();
+    // The GUI subcommand: handled here, so the CLI layer never depends on the app layer.
+    if let Some(groundwork::cli::Command::View { file }) = &cli.command {
+        return match groundwork::app::review::run_review(file) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     groundwork::cli::run(cli)
 }
 

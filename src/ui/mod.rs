@@ -6,4 +6,6 @@
 //! views read state and return actions.
 
 pub mod command;
+pub mod review;
 pub mod theme;
+pub mod viewport3d;

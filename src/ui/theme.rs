@@ -25,6 +25,12 @@ pub const WARN: Color32 = Color32::from_rgb(0xe3, 0xa0, 0x2f);
 pub const ERROR: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
 /// Thin separators and outlines.
 pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x47);
+/// The world x axis in 3D views' axis gizmo.
+pub const AXIS_X: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
+/// The world y axis in 3D views' axis gizmo.
+pub const AXIS_Y: Color32 = Color32::from_rgb(0x3f, 0xb9, 0x70);
+/// The world z axis in 3D views' axis gizmo.
+pub const AXIS_Z: Color32 = Color32::from_rgb(0x4c, 0x9a, 0xff);
 
 /// Spacing unit, in points; paddings are multiples of it.
 pub const SPACE: f32 = 8.0;
