@@ -18,6 +18,7 @@
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
 pub mod annotation;
+pub mod app;
 pub mod cli;
 pub mod ui;
 pub mod formats;

@@ -6,4 +6,7 @@
 //! views read state and return actions.
 
 pub mod command;
+pub mod home;
+pub mod task;
 pub mod theme;
+pub mod widgets;
