@@ -352,3 +352,220 @@ fn release_gives_the_task_back_and_stop_keeps_it() {
     assert_eq!(h.state().screen_name(), "home");
     assert_eq!(h.state().job_rows().iter().find(|j| j.name == "street-boxes").unwrap().held, 0);
 }
+
+/// Installs the demo (as the app would) and adds a job derived from the demo's `street-boxes`
+/// job with `edit` applied; `files` are written to the demo bucket first.
+fn add_job(env: &Env, edit: impl FnOnce(&mut Value), files: &[(&str, &str)]) {
+    use groundwork::store::catalog::Workspace;
+    use groundwork::store::jobs::Jobs;
+    use groundwork::store::{PutOptions, demo};
+    let jobs = Jobs::new(Workspace::open_local(&env.config.demo_dir).unwrap(), Arc::new(SystemClock));
+    env.runtime.block_on(async {
+        if !env.config.demo_dir.join(".groundwork").exists() {
+            demo::install(&jobs, WORKER).await.unwrap();
+        }
+        for (key, text) in files {
+            let path = ObjectPath::new("groundwork-demo", *key).unwrap();
+            jobs.workspace().store.put(&path, text.as_bytes().to_vec(), PutOptions::default()).await.unwrap();
+        }
+        let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/jobs/street-boxes.json")).unwrap();
+        let mut spec: Value = serde_json::from_str(&base).unwrap();
+        edit(&mut spec);
+        let spec = groundwork::job::JobSpec::from_json(&spec.to_string()).unwrap();
+        jobs.create(&spec, WORKER).await.unwrap();
+    });
+}
+
+const POLYGON_TEMPLATE: &str = r#"<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form><crowd-polygon name="outlines" src="{{ task.input.taskObject | grant_read_access }}" labels="{{ task.input.labels | to_json | escape }}"></crowd-polygon></crowd-form>"#;
+
+fn custom_job(name: &'static str, template_key: &'static str) -> impl FnOnce(&mut Value) {
+    move |spec: &mut Value| {
+        spec["LabelingJobName"] = Value::from(name);
+        spec["LabelAttributeName"] = Value::from(name);
+        let task = &mut spec["HumanTaskConfig"];
+        task["PreHumanTaskLambdaArn"] = Value::from("arn:aws:lambda:us-east-1:111122223333:function:gw-pre-passthrough");
+        task["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"] =
+            Value::from("arn:aws:lambda:us-east-1:111122223333:function:gw-consolidate");
+        task["UiConfig"]["UiTemplateS3Uri"] = Value::from(format!("s3://groundwork-demo/{template_key}"));
+        task["TaskTitle"] = Value::from("Outline every road user");
+    }
+}
+
+#[test]
+fn polygons_from_a_custom_template() {
+    let env = env();
+    add_job(&env, custom_job("street-outlines", "config/polygon.liquid.html"), &[("config/polygon.liquid.html", POLYGON_TEMPLATE)]);
+    let mut h = harness(&env);
+    start(&mut h, "street-outlines");
+    h.key_press(Key::Num2);
+    h.run_ok();
+    for (x, y) in [(100.0, 100.0), (200.0, 110.0), (180.0, 200.0)] {
+        click_image(&mut h, x, y);
+    }
+    click_image(&mut h, 100.5, 100.5); // the first corner closes it
+    let shapes = h.state().document().unwrap().content().shapes.clone();
+    assert_eq!(shapes.len(), 1);
+    assert_eq!(shapes[0].class, 1);
+    // Drag a vertex of the (selected) polygon.
+    drag(&mut h, (200.0, 110.0), (220.0, 120.0));
+    button(&mut h, "Submit");
+    settle(&mut h);
+    let content = only_answer(&delivered_responses(&env, &mut h, "street-outlines"));
+    let polygon = &content["outlines"]["polygons"][0];
+    assert_eq!(polygon["label"], "pedestrian");
+    let vertices = polygon["vertices"].as_array().unwrap();
+    assert_eq!(vertices.len(), 3);
+    assert!((vertices[1]["x"].as_f64().unwrap() - 220.0).abs() < 1.5, "{vertices:?}");
+    assert_eq!(content["outlines"]["inputImageProperties"]["width"], 640);
+}
+
+#[test]
+fn adjustment_loads_earlier_boxes_and_reports_changes() {
+    let env = env();
+    add_job(
+        &env,
+        |spec| {
+            spec["LabelingJobName"] = Value::from("street-boxes-adjust");
+            spec["LabelAttributeName"] = Value::from("street-boxes-adjusted");
+            spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"] =
+                Value::from("s3://groundwork-demo/manifests/street-boxes.output.manifest");
+            spec["HumanTaskConfig"]["PreHumanTaskLambdaArn"] =
+                Value::from("arn:aws:lambda:us-east-1:432418664414:function:PRE-AdjustmentBoundingBox");
+            spec["HumanTaskConfig"]["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"] =
+                Value::from("arn:aws:lambda:us-east-1:432418664414:function:ACS-AdjustmentBoundingBox");
+        },
+        &[],
+    );
+    let mut h = harness(&env);
+    start(&mut h, "street-boxes-adjust");
+    let doc = h.state().document().unwrap();
+    assert!(doc.is_adjustment());
+    assert_eq!(doc.content().shapes.len(), 5);
+    assert_eq!(doc.adjustment_status(), Some("unadjusted"));
+    // Select the car at (60, 261, 126×82) and delete it.
+    click_image(&mut h, 120.0, 300.0);
+    h.key_press(Key::Delete);
+    h.run_ok();
+    assert_eq!(h.state().document().unwrap().content().shapes.len(), 4);
+    assert_eq!(h.state().document().unwrap().adjustment_status(), Some("adjusted"));
+    button(&mut h, "Submit");
+    settle(&mut h);
+    let content = only_answer(&delivered_responses(&env, &mut h, "street-boxes-adjust"));
+    assert_eq!(content["boundingBox"]["initialValueModified"], true);
+    assert_eq!(content["boundingBox"]["boundingBoxes"].as_array().unwrap().len(), 4);
+}
+
+/// Renders every view to `assets/screenshots/*.png` (for the README). Runs only with
+/// `GROUNDWORK_SCREENSHOTS=1`, as it needs a wgpu adapter (Mesa's lavapipe or llvmpipe does).
+#[test]
+fn screenshots() {
+    if std::env::var("GROUNDWORK_SCREENSHOTS").as_deref() != Ok("1") {
+        eprintln!("NOTE: set GROUNDWORK_SCREENSHOTS=1 to render assets/screenshots/");
+        return;
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |h: &mut Harness<'_, GroundworkApp>, name: &str| {
+        h.remove_cursor();
+        h.run_ok();
+        let image = h.render().expect("a wgpu adapter");
+        image.save(out.join(format!("{name}.png"))).unwrap();
+    };
+    let wgpu_harness = |env: &Env| {
+        let config = env.config.clone();
+        let handle = env.runtime.handle().clone();
+        Harness::builder()
+            .with_size([1280.0, 800.0])
+            .with_max_steps(200)
+            .wgpu()
+            .build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
+    };
+
+    let env = env();
+    add_job(&env, custom_job("street-outlines", "config/polygon.liquid.html"), &[("config/polygon.liquid.html", POLYGON_TEMPLATE)]);
+    let mut h = wgpu_harness(&env);
+    settle(&mut h);
+    h.get_by_label("street-boxes").click();
+    h.run_ok();
+    shot(&mut h, "home");
+
+    start(&mut h, "street-boxes");
+    // Every road user of street-01: label first (Escape drops the selection so the key does
+    // not relabel the last box), then draw.
+    for (key, from, to) in [
+        (Key::Num1, (59.0, 259.0), (187.0, 344.0)),
+        (Key::Num1, (377.0, 249.0), (472.0, 311.0)),
+        (Key::Num2, (287.0, 248.0), (312.0, 323.0)),
+        (Key::Num3, (101.0, 119.0), (138.0, 181.0)),
+        (Key::Num3, (493.0, 87.0), (548.0, 181.0)),
+    ] {
+        h.key_press(Key::Escape);
+        h.key_press(key);
+        h.run_ok();
+        drag(&mut h, from, to);
+    }
+    click_image(&mut h, 300.0, 280.0);
+    h.hover_at(screen(&h, 420.0, 150.0));
+    shot(&mut h, "bounding-boxes");
+    button(&mut h, "Shortcuts");
+    shot(&mut h, "shortcuts");
+    button(&mut h, "Shortcuts");
+    button(&mut h, "Submit");
+    settle(&mut h);
+
+    start(&mut h, "street-scenes");
+    h.key_press(Key::Num1);
+    h.run_ok();
+    shot(&mut h, "classification");
+    button(&mut h, "Submit");
+    settle(&mut h);
+
+    start(&mut h, "street-segmentation");
+    h.key_press(Key::P);
+    h.key_press(Key::Num1);
+    h.run_ok();
+    for (x, y) in [(62.0, 300.0), (80.0, 270.0), (170.0, 268.0), (186.0, 300.0), (186.0, 340.0), (62.0, 340.0)] {
+        click_image(&mut h, x, y);
+    }
+    h.key_press(Key::Enter);
+    h.key_press(Key::Num3);
+    h.key_press(Key::B);
+    h.run_ok();
+    drag(&mut h, (520.0, 100.0), (520.0, 175.0));
+    drag(&mut h, (505.0, 110.0), (535.0, 110.0));
+    h.key_press(Key::Num2);
+    h.run_ok();
+    drag(&mut h, (300.0, 255.0), (300.0, 315.0));
+    h.hover_at(screen(&h, 420.0, 160.0));
+    shot(&mut h, "segmentation");
+    button(&mut h, "Submit");
+    settle(&mut h);
+
+    start(&mut h, "street-boxes-verify");
+    h.get_by_label("Incorrect").click();
+    h.run_ok();
+    let field = h.get_by_role(Role::MultilineTextInput);
+    field.focus();
+    field.type_text("The left tree box is too wide.");
+    h.run_ok();
+    shot(&mut h, "verification");
+    button(&mut h, "Submit");
+    settle(&mut h);
+
+    start(&mut h, "street-outlines");
+    h.key_press(Key::Num1);
+    h.run_ok();
+    for (x, y) in [(60.0, 300.0), (85.0, 268.0), (168.0, 266.0), (186.0, 298.0), (184.0, 340.0), (62.0, 342.0)] {
+        click_image(&mut h, x, y);
+    }
+    h.key_press(Key::Enter);
+    h.key_press(Key::Escape);
+    h.key_press(Key::Num2);
+    h.run_ok();
+    for (x, y) in [(292.0, 252.0), (309.0, 252.0), (310.0, 318.0), (291.0, 318.0)] {
+        click_image(&mut h, x, y);
+    }
+    h.hover_at(screen(&h, 300.0, 200.0));
+    shot(&mut h, "polygons");
+}

@@ -21,7 +21,7 @@ impl Command {
     /// `label (shortcut)` for tooltips.
     pub fn hint(&self, ctx: &egui::Context) -> String {
         match self.shortcut {
-            Some(s) => format!("{} ({})", self.label, ctx.format_shortcut(&s)),
+            Some(s) => format!("{} ({})", self.label, shortcut_text(ctx, &s)),
             None => self.label.to_owned(),
         }
     }
@@ -30,6 +30,15 @@ impl Command {
     pub fn pressed(&self, ctx: &egui::Context) -> bool {
         self.shortcut.is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s)))
     }
+}
+
+/// A shortcut as the user reads it (`Ctrl+Z`, `[`), with egui's key names for brackets and
+/// signs replaced by the characters on the key.
+pub fn shortcut_text(ctx: &egui::Context, shortcut: &KeyboardShortcut) -> String {
+    let text = ctx.format_shortcut(shortcut);
+    [("OpenBracket", "["), ("CloseBracket", "]"), ("Plus", "+"), ("Minus", "−"), ("Equals", "=")]
+        .iter()
+        .fold(text, |t, (name, key)| t.replace(name, key))
 }
 
 /// A shortcut with no modifier.

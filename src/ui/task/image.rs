@@ -33,7 +33,7 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: 
     let typing = ui.ctx().egui_wants_keyboard_input();
     widgets::section(ui, "Tools");
     ui.horizontal(|ui| {
-        for (tool, c) in [(Tool::Draw, &all::TOOL_DRAW), (Tool::Select, &all::TOOL_SELECT), (Tool::Pan, &all::TOOL_PAN)] {
+        for (tool, c) in [(Tool::Draw, &all::TOOL_DRAW), (Tool::Select, &all::TOOL_SELECT)] {
             let r = ui.add(egui::Button::selectable(view.tool == tool, c.label)).on_hover_text(c.hint(ui.ctx()));
             if r.clicked() {
                 view.tool = tool;

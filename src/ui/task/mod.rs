@@ -176,21 +176,38 @@ pub struct TaskView {
     pub reference_layer: MaskLayer,
     /// Shapes drawn last frame (for the status line).
     pub drawn_shapes: usize,
+    /// The task's template (decides the default tool).
+    template: TaskTemplate,
 }
 
 impl TaskView {
-    /// The view for a fresh task of `template`.
-    pub fn new(template: &TaskTemplate) -> Self {
-        let tool = match template {
+    /// The tool a task of `template` starts with (and returns to when panning is toggled off).
+    pub fn default_tool(template: &TaskTemplate) -> Tool {
+        match template {
             TaskTemplate::SemanticSegmentation => Tool::Brush,
             TaskTemplate::Classification | TaskTemplate::MultiLabel | TaskTemplate::Verification => {
                 Tool::Pan
             }
             _ => Tool::Draw,
+        }
+    }
+
+    /// Toggles the pan tool.
+    pub fn toggle_pan(&mut self) {
+        self.tool = if self.tool == Tool::Pan && Self::default_tool(&self.template) != Tool::Pan {
+            Self::default_tool(&self.template)
+        } else {
+            Tool::Pan
         };
+        self.pending.clear();
+    }
+
+    /// The view for a fresh task of `template`.
+    pub fn new(template: &TaskTemplate) -> Self {
         Self {
             viewport: Viewport::default(),
-            tool,
+            tool: Self::default_tool(template),
+            template: template.clone(),
             selected: None,
             active_class: 0,
             drag: None,
@@ -323,7 +340,7 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
             actions.push(TaskAction::AdjustImage { brightness: 0.0, contrast: 1.0 });
         }
         if all::TOOL_PAN.pressed(&ctx) {
-            view.tool = Tool::Pan;
+            view.toggle_pan();
         }
     }
 
@@ -486,7 +503,7 @@ fn instructions_section(ui: &mut Ui, view: &mut TaskView, chrome: &TaskChrome<'_
 fn view_section(ui: &mut Ui, view: &mut TaskView, actions: &mut Vec<TaskAction>) {
     ui.add_space(theme::SPACE);
     widgets::section(ui, "View");
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if command::button(ui, &all::FIT, true) {
             view.viewport.fit_pending = true;
         }
@@ -497,6 +514,12 @@ fn view_section(ui: &mut Ui, view: &mut TaskView, actions: &mut Vec<TaskAction>)
         if command::button(ui, &all::ZOOM_OUT, true) {
             let c = view.viewport.rect.center();
             view.viewport.zoom_around(c, 1.0 / ZOOM_STEP);
+        }
+        let pan = ui
+            .add(egui::Button::selectable(view.tool == Tool::Pan, all::TOOL_PAN.label))
+            .on_hover_text(all::TOOL_PAN.hint(ui.ctx()));
+        if pan.clicked() {
+            view.toggle_pan();
         }
     });
     let b = ui.add(egui::Slider::new(&mut view.brightness, -1.0..=1.0).text("Brightness").fixed_decimals(2));
@@ -562,7 +585,7 @@ fn shortcut_line(ui: &mut Ui, c: &Command) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(c.label).color(theme::TEXT_WEAK));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let text = c.shortcut.map(|s| ui.ctx().format_shortcut(&s)).unwrap_or_else(|| "—".into());
+            let text = c.shortcut.map(|s| command::shortcut_text(ui.ctx(), &s)).unwrap_or_else(|| "—".into());
             ui.label(RichText::new(text).monospace());
         });
     });

@@ -21,7 +21,6 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document) {
             (Tool::Brush, &all::TOOL_BRUSH),
             (Tool::Eraser, &all::TOOL_ERASER),
             (Tool::Fill, &all::TOOL_FILL),
-            (Tool::Pan, &all::TOOL_PAN),
         ] {
             let r = ui.add(egui::Button::selectable(view.tool == tool, c.label)).on_hover_text(c.hint(ui.ctx()));
             if r.clicked() {
