@@ -129,14 +129,12 @@ pub fn html_to_text(html: &str) -> String {
         };
         let tag = rest.get(start + 1..start + end).unwrap_or_default().to_ascii_lowercase();
         let name = tag.trim_start_matches('/').split_whitespace().next().unwrap_or_default().to_owned();
-        if matches!(name.as_str(), "br" | "p" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "tr")
-            && (tag.starts_with('/') || name == "br" || name == "li")
-        {
-            if name == "li" && !tag.starts_with('/') {
-                out.push_str("\n• ");
-            } else {
-                out.push('\n');
-            }
+        let closing = tag.starts_with('/');
+        match name.as_str() {
+            "li" if !closing => out.push_str("\n• "),
+            "br" => out.push('\n'),
+            "p" | "div" | "h1" | "h2" | "h3" | "h4" | "tr" | "ul" | "ol" if closing => out.push('\n'),
+            _ => {}
         }
         rest = rest.get(start + end + 1..).unwrap_or_default();
     }
@@ -164,7 +162,7 @@ mod tests {
     fn instructions_html_becomes_text() {
         assert_eq!(
             html_to_text("<p>Draw a <b>tight</b> box.</p><ul><li>cars</li><li>trees &amp; bushes</li></ul>"),
-            "Draw a tight box.\n• cars\n• trees & bushes"
+            "Draw a tight box.\n\n• cars\n• trees & bushes"
         );
         assert_eq!(html_to_text("plain"), "plain");
         assert_eq!(
