@@ -58,6 +58,13 @@ async fn local_store_passes_the_conformance_suite() {
     assert_eq!(left, Vec::<String>::new());
 }
 
+/// The in-memory store (the wizard's preview sandbox) passes the same suite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_passes_the_conformance_suite() {
+    let store = groundwork::store::memory::MemoryStore::new();
+    conformance::run_all(&store, "conformance-bucket").await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn conformance_on_a_single_threaded_runtime() {
     // spawn_blocking must not need worker threads of the caller's runtime.

@@ -96,13 +96,27 @@ async fn dispatch(cli: Cli) -> CliResult {
         }
         Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
         Some(Command::Info { file }) => commands::info(global, &file),
+        Some(Command::Render { file, output, size, color_by, view, point_size }) => {
+            commands::render(&file, &output, size, color_by, view, point_size)
+        }
     }
 }
 
-/// Opens an S3 workspace (`s3://bucket/prefix`).
+/// Opens an S3 workspace (`s3://bucket/prefix`): credentials, profile and region from the
+/// standard AWS chain; `--endpoint-url` for S3-compatible stores (path-style addressing).
 async fn s3_workspace(
-    _global: &GlobalArgs,
+    global: &GlobalArgs,
     uri: &str,
 ) -> Result<crate::store::catalog::Workspace, CliError> {
-    Err(CliError::usage(format!("{uri}: S3 workspaces are not available in this build")))
+    use crate::store::layout::Catalog;
+    use crate::store::s3::{S3Config, S3Store};
+    let root = crate::store::ObjectPath::parse(uri)?;
+    let store = S3Store::from_env(S3Config {
+        endpoint_url: global.endpoint_url.clone(),
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        force_path_style: None,
+    })
+    .await?;
+    Ok(crate::store::catalog::Workspace::new(std::sync::Arc::new(store), Catalog::new(root)?))
 }

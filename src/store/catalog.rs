@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use super::layout::{Catalog, validate_segment};
 use super::local::LocalStore;
 use super::utc::UtcTime;
-use super::{ObjectMeta, ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
+pub use super::util::list_all;
+use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
 
 /// How often a read-modify-write of a work team retries after losing a race.
 const TEAM_UPDATE_ATTEMPTS: usize = 32;
@@ -487,23 +488,6 @@ impl Workspace {
             }
         }
         Err(CatalogError::Contended { team: name.to_owned(), attempts: TEAM_UPDATE_ATTEMPTS })
-    }
-}
-
-/// Every object under `prefix`, following continuations (pages of 1,000).
-pub async fn list_all(
-    store: &dyn ObjectStore,
-    prefix: &ObjectPath,
-) -> Result<Vec<ObjectMeta>, StoreError> {
-    let mut objects = Vec::new();
-    let mut continuation = None;
-    loop {
-        let page = store.list(prefix, continuation, 1000).await?;
-        objects.extend(page.objects);
-        match page.next {
-            Some(next) => continuation = Some(next),
-            None => return Ok(objects),
-        }
     }
 }
 

@@ -126,13 +126,15 @@ impl MemoryStore {
             None => entry.bytes.as_ref().clone(),
             Some(range) => {
                 let size = meta.size;
-                if range.start > range.end {
+                // Same rules as every backend (store::conformance): an empty range, or one
+                // starting at or past the end, is invalid; an end past the object is clamped.
+                if range.start >= range.end {
                     return Err(StoreError::Other {
                         path: path.uri(),
                         message: format!("invalid byte range {}..{}", range.start, range.end),
                     });
                 }
-                if range.start > size || (range.start == size && range.end > range.start) {
+                if range.start >= size {
                     return Err(StoreError::Other {
                         path: path.uri(),
                         message: format!(
@@ -485,7 +487,7 @@ mod tests {
         let r = block(s.get(&a, Some(2..5))).unwrap();
         assert_eq!((r.bytes.as_slice(), r.meta.size), (&b"234"[..], 10));
         assert_eq!(block(s.get(&a, Some(8..100))).unwrap().bytes, b"89");
-        assert_eq!(block(s.get(&a, Some(10..10))).unwrap().bytes, b"");
+        assert!(block(s.get(&a, Some(10..10))).is_err(), "an empty range is invalid");
         assert!(block(s.get(&a, Some(10..11))).is_err());
         assert!(block(s.get(&a, Some(11..12))).is_err());
         assert!(matches!(block(s.get(&p("nope"), None)), Err(StoreError::NotFound { .. })));

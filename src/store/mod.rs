@@ -18,9 +18,12 @@ pub mod layout;
 pub mod local;
 pub mod memory;
 pub mod outbox;
+pub mod retry;
+pub mod s3;
 pub mod status;
 pub mod sync;
 pub mod utc;
+pub mod util;
 
 use std::fmt;
 use std::future::Future;
