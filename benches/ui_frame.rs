@@ -2,6 +2,7 @@
 //! `ui::task::task_ui` run through egui's `Context::run_ui` and tessellated, with the pointer
 //! moving over the image (so hover picking runs every frame). Prints ms per frame; not a timed
 //! assertion. Run: `cargo bench --bench ui_frame` (frames: `GROUNDWORK_BENCH_FRAMES`, default 120).
+#![allow(clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -27,9 +28,13 @@ fn main() {
     for ty in (0..HEIGHT).step_by(2048) {
         for tx in (0..WIDTH).step_by(2048) {
             let (w, h) = (2048.min(WIDTH - tx), 2048.min(HEIGHT - ty));
-            let image = egui::ColorImage::filled([w as usize, h as usize], egui::Color32::from_gray(90));
+            let image =
+                egui::ColorImage::filled([w as usize, h as usize], egui::Color32::from_gray(90));
             tiles.push(Tile {
-                rect_px: egui::Rect::from_min_size(egui::pos2(tx as f32, ty as f32), egui::vec2(w as f32, h as f32)),
+                rect_px: egui::Rect::from_min_size(
+                    egui::pos2(tx as f32, ty as f32),
+                    egui::vec2(w as f32, h as f32),
+                ),
                 texture: ctx.load_texture("tile", image, egui::TextureOptions::LINEAR),
             });
         }
@@ -37,12 +42,21 @@ fn main() {
     let image = ImageTiles { size: egui::vec2(WIDTH as f32, HEIGHT as f32), tiles };
 
     let labels: Vec<String> = (0..8).map(|i| format!("class-{i}")).collect();
-    let mut doc = Document::new(TaskTemplate::BoundingBox, labels, ImageSize { width: WIDTH, height: HEIGHT })
-        .expect("a document");
+    let mut doc = Document::new(
+        TaskTemplate::BoundingBox,
+        labels,
+        ImageSize { width: WIDTH, height: HEIGHT },
+    )
+    .expect("a document");
     let mut rng = fastrand::Rng::with_seed(7);
     for i in 0..BOXES {
         let (w, h) = (rng.f64() * 80.0 + 8.0, rng.f64() * 80.0 + 8.0);
-        let b = BoxPx { left: rng.f64() * (f64::from(WIDTH) - w), top: rng.f64() * (f64::from(HEIGHT) - h), width: w, height: h };
+        let b = BoxPx {
+            left: rng.f64() * (f64::from(WIDTH) - w),
+            top: rng.f64() * (f64::from(HEIGHT) - h),
+            width: w,
+            height: h,
+        };
         doc.add_shape(i % 8, Geometry::Box(b), BTreeMap::new()).expect("a box");
     }
     let mut view = TaskView::new(doc.template());
@@ -55,7 +69,10 @@ fn main() {
             let t = frame as f32 / frames as f32;
             let pointer = egui::pos2(400.0 + 700.0 * t, 200.0 + 400.0 * (t * 6.0).sin().abs());
             let input = egui::RawInput {
-                screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1920.0, 1080.0))),
+                screen_rect: Some(egui::Rect::from_min_size(
+                    egui::Pos2::ZERO,
+                    egui::vec2(1920.0, 1080.0),
+                )),
                 events: vec![egui::Event::PointerMoved(pointer)],
                 ..Default::default()
             };

@@ -12,12 +12,12 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use serde_json::Value;
 
 use groundwork::annotation::consolidate::em::EmOptions;
+use groundwork::annotation::consolidate::segmentation_class_colors as segmentation_colors;
 use groundwork::annotation::consolidate::{
     BoundingBoxOptions, ClassificationKind, ObjectAnswers, RecordContext, WorkerAnswer,
     consolidate_bounding_boxes, consolidate_semantic_segmentation, consolidate_single_label,
     consolidate_verification,
 };
-use groundwork::annotation::consolidate::segmentation_class_colors as segmentation_colors;
 use groundwork::annotation::document::{Mask, Point2};
 use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
 use groundwork::store::ObjectPath;
@@ -33,7 +33,8 @@ struct Env {
 
 fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let config = AppConfig {
         workspace: None,
         demo_dir: dir.path().join("demo"),
@@ -125,7 +126,10 @@ fn delivered_responses(env: &Env, h: &mut Harness<'_, GroundworkApp>, job: &str)
         std::thread::sleep(Duration::from_millis(20));
     }
     let jobs = h.state().jobs_service().unwrap().clone();
-    let prefix = ObjectPath::parse(&format!("s3://groundwork-demo/output/{job}/annotations/worker-response/")).unwrap();
+    let prefix = ObjectPath::parse(&format!(
+        "s3://groundwork-demo/output/{job}/annotations/worker-response/"
+    ))
+    .unwrap();
     env.runtime.block_on(async {
         let store = &jobs.workspace().store;
         let page = store.list(&prefix, None, 100).await.unwrap();
@@ -205,10 +209,19 @@ fn bounding_boxes_draw_relabel_undo_redo_submit() {
     let near = |v: &Value, x: f64| (v.as_f64().unwrap() - x).abs() <= 2.0;
     assert!(near(&boxes[0]["left"], 100.0) && near(&boxes[0]["top"], 100.0), "{:?}", boxes[0]);
     assert!(near(&boxes[0]["width"], 100.0) && near(&boxes[0]["height"], 80.0), "{:?}", boxes[0]);
-    assert_eq!(content["boundingBox"]["inputImageProperties"], serde_json::json!({"height": 400, "width": 640}));
+    assert_eq!(
+        content["boundingBox"]["inputImageProperties"],
+        serde_json::json!({"height": 400, "width": 640})
+    );
 
     let object = ObjectAnswers::new("0", vec![WorkerAnswer::new(WORKER, content)]);
-    let record = consolidate_bounding_boxes(&object, &street_labels(), &ctx(), &BoundingBoxOptions::default()).unwrap();
+    let record = consolidate_bounding_boxes(
+        &object,
+        &street_labels(),
+        &ctx(),
+        &BoundingBoxOptions::default(),
+    )
+    .unwrap();
     assert_eq!(record.label["annotations"].as_array().unwrap().len(), 2);
 }
 
@@ -221,7 +234,10 @@ fn classification_by_number_key_and_click() {
     assert!(submit.accesskit_node().is_disabled(), "nothing chosen yet");
     h.key_press(Key::Num3);
     h.run_ok();
-    assert_eq!(h.state().document().unwrap().content().classes.iter().copied().collect::<Vec<_>>(), vec![2]);
+    assert_eq!(
+        h.state().document().unwrap().content().classes.iter().copied().collect::<Vec<_>>(),
+        vec![2]
+    );
     h.get_by_label("quiet street").click();
     h.run_ok();
     button(&mut h, "Undo");
@@ -232,7 +248,14 @@ fn classification_by_number_key_and_click() {
     assert_eq!(content, serde_json::json!({"crowd-image-classifier": {"label": "quiet street"}}));
     let labels = vec!["busy street".to_owned(), "quiet street".to_owned(), "no street".to_owned()];
     let objects = vec![ObjectAnswers::new("0", vec![WorkerAnswer::new(WORKER, content)])];
-    let records = consolidate_single_label(&objects, &labels, ClassificationKind::Image, &ctx(), &EmOptions::default()).unwrap();
+    let records = consolidate_single_label(
+        &objects,
+        &labels,
+        ClassificationKind::Image,
+        &ctx(),
+        &EmOptions::default(),
+    )
+    .unwrap();
     assert_eq!(records[0].label, serde_json::json!(1));
 }
 
@@ -260,9 +283,15 @@ fn segmentation_brush_eraser_fill_submit() {
     // Erase the middle of the stroke, then undo the erase and redo it.
     button(&mut h, "Eraser");
     drag(&mut h, (150.0, 90.0), (150.0, 110.0));
-    assert_eq!(h.state().document().unwrap().content().mask.as_ref().unwrap().get(150, 100), Some(0));
+    assert_eq!(
+        h.state().document().unwrap().content().mask.as_ref().unwrap().get(150, 100),
+        Some(0)
+    );
     button(&mut h, "Undo");
-    assert_eq!(h.state().document().unwrap().content().mask.as_ref().unwrap().get(150, 100), Some(1));
+    assert_eq!(
+        h.state().document().unwrap().content().mask.as_ref().unwrap().get(150, 100),
+        Some(1)
+    );
     button(&mut h, "Redo");
     let expected = h.state().document().unwrap().content().mask.clone().unwrap();
     assert_eq!(expected.get(150, 100), Some(0));
@@ -273,7 +302,9 @@ fn segmentation_brush_eraser_fill_submit() {
     let element = &content["crowd-semantic-segmentation"];
     assert_eq!(element["labelMappings"]["tree"]["color"], "#ff7f0e");
     let object = ObjectAnswers::new("0", vec![WorkerAnswer::new(WORKER, content.clone())]);
-    let out = consolidate_semantic_segmentation(&object, &street_labels(), "s3://b/mask.png", &ctx()).unwrap();
+    let out =
+        consolidate_semantic_segmentation(&object, &street_labels(), "s3://b/mask.png", &ctx())
+            .unwrap();
     let (consolidated, unknown) = Mask::from_png(&out.mask_png, &segmentation_colors(3)).unwrap();
     assert_eq!(unknown, 0);
     assert_eq!(consolidated, expected);
@@ -302,8 +333,12 @@ fn verification_shows_earlier_boxes_and_sends_verdict_with_feedback() {
     );
     let verdicts = vec!["Correct".to_owned(), "Incorrect".to_owned()];
     let objects = vec![ObjectAnswers::new("0", vec![WorkerAnswer::new(WORKER, content)])];
-    let records = consolidate_verification(&objects, &verdicts, &ctx(), &EmOptions::default()).unwrap();
-    assert_eq!(records[0].metadata["worker-feedback"], serde_json::json!([{"comment": "The tree box is too wide."}]));
+    let records =
+        consolidate_verification(&objects, &verdicts, &ctx(), &EmOptions::default()).unwrap();
+    assert_eq!(
+        records[0].metadata["worker-feedback"],
+        serde_json::json!([{"comment": "The tree box is too wide."}])
+    );
 }
 
 #[test]
@@ -326,13 +361,22 @@ fn a_dropped_app_resumes_its_draft() {
     let row = h.state().job_rows().iter().find(|j| j.name == "street-boxes").cloned().unwrap();
     assert_eq!(row.held, 1, "the claim is still held");
     start(&mut h, "street-boxes");
-    assert_eq!(h.state().current_task(), Some(("street-boxes", 0)), "the same object, not a new claim");
+    assert_eq!(
+        h.state().current_task(),
+        Some(("street-boxes", 0)),
+        "the same object, not a new claim"
+    );
     let content = h.state().document().unwrap().content().clone();
     assert_eq!(content.shapes.len(), 2);
     assert_eq!(content.shapes[1].class, 2);
     assert!(!h.state().document().unwrap().can_undo(), "history starts fresh");
     // The draft was also synced to the store for other machines.
-    assert!(env.dir.path().join("demo/groundwork-demo/output/street-boxes/annotation-tool/drafts/alice/0.json").exists());
+    assert!(
+        env.dir
+            .path()
+            .join("demo/groundwork-demo/output/street-boxes/annotation-tool/drafts/alice/0.json")
+            .exists()
+    );
 }
 
 #[test]
@@ -359,16 +403,25 @@ fn add_job(env: &Env, edit: impl FnOnce(&mut Value), files: &[(&str, &str)]) {
     use groundwork::store::catalog::Workspace;
     use groundwork::store::jobs::Jobs;
     use groundwork::store::{PutOptions, demo};
-    let jobs = Jobs::new(Workspace::open_local(&env.config.demo_dir).unwrap(), Arc::new(SystemClock));
+    let jobs =
+        Jobs::new(Workspace::open_local(&env.config.demo_dir).unwrap(), Arc::new(SystemClock));
     env.runtime.block_on(async {
         if !env.config.demo_dir.join(".groundwork").exists() {
             demo::install(&jobs, WORKER).await.unwrap();
         }
         for (key, text) in files {
             let path = ObjectPath::new("groundwork-demo", *key).unwrap();
-            jobs.workspace().store.put(&path, text.as_bytes().to_vec(), PutOptions::default()).await.unwrap();
+            jobs.workspace()
+                .store
+                .put(&path, text.as_bytes().to_vec(), PutOptions::default())
+                .await
+                .unwrap();
         }
-        let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/jobs/street-boxes.json")).unwrap();
+        let base = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/demo/jobs/street-boxes.json"
+        ))
+        .unwrap();
         let mut spec: Value = serde_json::from_str(&base).unwrap();
         edit(&mut spec);
         let spec = groundwork::job::JobSpec::from_json(&spec.to_string()).unwrap();
@@ -384,10 +437,12 @@ fn custom_job(name: &'static str, template_key: &'static str) -> impl FnOnce(&mu
         spec["LabelingJobName"] = Value::from(name);
         spec["LabelAttributeName"] = Value::from(name);
         let task = &mut spec["HumanTaskConfig"];
-        task["PreHumanTaskLambdaArn"] = Value::from("arn:aws:lambda:us-east-1:111122223333:function:gw-pre-passthrough");
+        task["PreHumanTaskLambdaArn"] =
+            Value::from("arn:aws:lambda:us-east-1:111122223333:function:gw-pre-passthrough");
         task["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"] =
             Value::from("arn:aws:lambda:us-east-1:111122223333:function:gw-consolidate");
-        task["UiConfig"]["UiTemplateS3Uri"] = Value::from(format!("s3://groundwork-demo/{template_key}"));
+        task["UiConfig"]["UiTemplateS3Uri"] =
+            Value::from(format!("s3://groundwork-demo/{template_key}"));
         task["TaskTitle"] = Value::from("Outline every road user");
     }
 }
@@ -395,7 +450,11 @@ fn custom_job(name: &'static str, template_key: &'static str) -> impl FnOnce(&mu
 #[test]
 fn polygons_from_a_custom_template() {
     let env = env();
-    add_job(&env, custom_job("street-outlines", "config/polygon.liquid.html"), &[("config/polygon.liquid.html", POLYGON_TEMPLATE)]);
+    add_job(
+        &env,
+        custom_job("street-outlines", "config/polygon.liquid.html"),
+        &[("config/polygon.liquid.html", POLYGON_TEMPLATE)],
+    );
     let mut h = harness(&env);
     start(&mut h, "street-outlines");
     h.key_press(Key::Num2);
@@ -430,10 +489,13 @@ fn adjustment_loads_earlier_boxes_and_reports_changes() {
             spec["LabelAttributeName"] = Value::from("street-boxes-adjusted");
             spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"] =
                 Value::from("s3://groundwork-demo/manifests/street-boxes.output.manifest");
-            spec["HumanTaskConfig"]["PreHumanTaskLambdaArn"] =
-                Value::from("arn:aws:lambda:us-east-1:432418664414:function:PRE-AdjustmentBoundingBox");
+            spec["HumanTaskConfig"]["PreHumanTaskLambdaArn"] = Value::from(
+                "arn:aws:lambda:us-east-1:432418664414:function:PRE-AdjustmentBoundingBox",
+            );
             spec["HumanTaskConfig"]["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"] =
-                Value::from("arn:aws:lambda:us-east-1:432418664414:function:ACS-AdjustmentBoundingBox");
+                Value::from(
+                    "arn:aws:lambda:us-east-1:432418664414:function:ACS-AdjustmentBoundingBox",
+                );
         },
         &[],
     );
@@ -483,7 +545,11 @@ fn screenshots() {
     };
 
     let env = env();
-    add_job(&env, custom_job("street-outlines", "config/polygon.liquid.html"), &[("config/polygon.liquid.html", POLYGON_TEMPLATE)]);
+    add_job(
+        &env,
+        custom_job("street-outlines", "config/polygon.liquid.html"),
+        &[("config/polygon.liquid.html", POLYGON_TEMPLATE)],
+    );
     let mut h = wgpu_harness(&env);
     settle(&mut h);
     h.get_by_label("street-boxes").click();
@@ -525,7 +591,14 @@ fn screenshots() {
     h.key_press(Key::P);
     h.key_press(Key::Num1);
     h.run_ok();
-    for (x, y) in [(62.0, 300.0), (80.0, 270.0), (170.0, 268.0), (186.0, 300.0), (186.0, 340.0), (62.0, 340.0)] {
+    for (x, y) in [
+        (62.0, 300.0),
+        (80.0, 270.0),
+        (170.0, 268.0),
+        (186.0, 300.0),
+        (186.0, 340.0),
+        (62.0, 340.0),
+    ] {
         click_image(&mut h, x, y);
     }
     h.key_press(Key::Enter);
@@ -556,7 +629,14 @@ fn screenshots() {
     start(&mut h, "street-outlines");
     h.key_press(Key::Num1);
     h.run_ok();
-    for (x, y) in [(60.0, 300.0), (85.0, 268.0), (168.0, 266.0), (186.0, 298.0), (184.0, 340.0), (62.0, 342.0)] {
+    for (x, y) in [
+        (60.0, 300.0),
+        (85.0, 268.0),
+        (168.0, 266.0),
+        (186.0, 298.0),
+        (184.0, 340.0),
+        (62.0, 342.0),
+    ] {
         click_image(&mut h, x, y);
     }
     h.key_press(Key::Enter);

@@ -121,7 +121,8 @@ impl TaskTemplate {
     pub fn from_html(html: &str) -> Option<Self> {
         let lower = html.to_ascii_lowercase();
         let mut best: Option<(usize, Self)> = None;
-        let candidates: [(&str, fn(String) -> Self); 7] = [
+        type Make = fn(String) -> TaskTemplate;
+        let candidates: [(&str, Make); 7] = [
             ("<crowd-polygon", |e| Self::Polygon { element: e }),
             ("<crowd-polyline", |e| Self::Polyline { element: e }),
             ("<crowd-keypoint", |e| Self::Keypoint { element: e }),
@@ -141,7 +142,8 @@ impl TaskTemplate {
                     continue;
                 }
                 if best.as_ref().is_none_or(|(b, _)| at < *b) {
-                    let end = lower.get(at..).and_then(|r| r.find('>')).map_or(lower.len(), |e| at + e);
+                    let end =
+                        lower.get(at..).and_then(|r| r.find('>')).map_or(lower.len(), |e| at + e);
                     let element = html
                         .get(at..end)
                         .and_then(name_attribute)
@@ -322,7 +324,8 @@ impl Geometry {
             Self::Box(b) => *b,
             Self::Keypoint(p) => BoxPx { left: p.x, top: p.y, width: 0.0, height: 0.0 },
             Self::Polygon(v) | Self::Polyline(v) => {
-                let (mut lo, mut hi) = (Point2::new(f64::MAX, f64::MAX), Point2::new(f64::MIN, f64::MIN));
+                let (mut lo, mut hi) =
+                    (Point2::new(f64::MAX, f64::MAX), Point2::new(f64::MIN, f64::MIN));
                 for p in v {
                     lo = Point2::new(lo.x.min(p.x), lo.y.min(p.y));
                     hi = Point2::new(hi.x.max(p.x), hi.y.max(p.y));
@@ -422,7 +425,11 @@ impl Mask {
 
     /// A mask from its classes (row-major); `None` when the sizes disagree.
     pub fn from_classes(width: u32, height: u32, classes: Vec<u8>) -> Option<Self> {
-        (classes.len() == width as usize * height as usize).then_some(Self { width, height, classes })
+        (classes.len() == width as usize * height as usize).then_some(Self {
+            width,
+            height,
+            classes,
+        })
     }
 
     /// Width in pixels.
@@ -496,12 +503,9 @@ impl Mask {
     /// pixels it may have changed (empty when it missed the mask).
     pub fn paint_segment(&mut self, a: Point2, b: Point2, radius_px: f64, class: u8) -> PixelRect {
         let r = radius_px.max(0.5);
-        let Some(rect) = self.clip(
-            a.x.min(b.x) - r,
-            a.y.min(b.y) - r,
-            a.x.max(b.x) + r,
-            a.y.max(b.y) + r,
-        ) else {
+        let Some(rect) =
+            self.clip(a.x.min(b.x) - r, a.y.min(b.y) - r, a.x.max(b.x) + r, a.y.max(b.y) + r)
+        else {
             return PixelRect { x: 0, y: 0, width: 0, height: 0 };
         };
         let (dx, dy) = (b.x - a.x, b.y - a.y);
@@ -569,7 +573,7 @@ impl Mask {
         let top = y0.floor().max(0.0);
         let right = x1.ceil().min(f64::from(self.width));
         let bottom = y1.ceil().min(f64::from(self.height));
-        (right > left && bottom > top).then(|| PixelRect {
+        (right > left && bottom > top).then_some(PixelRect {
             x: left as u32,
             y: top as u32,
             width: (right - left) as u32,
@@ -845,7 +849,9 @@ impl Edit {
             Self::SetClasses { before, after } => {
                 Self::SetClasses { before: after.clone(), after: before.clone() }
             }
-            Self::SetVerdict { before, after } => Self::SetVerdict { before: *after, after: *before },
+            Self::SetVerdict { before, after } => {
+                Self::SetVerdict { before: *after, after: *before }
+            }
             Self::SetComment { before, after } => {
                 Self::SetComment { before: after.clone(), after: before.clone() }
             }
@@ -1121,13 +1127,15 @@ impl Document {
     /// Deletes shape `id`.
     pub fn remove_shape(&mut self, id: ShapeId) -> Result<(), DocumentError> {
         let index = self.content.index_of(id).ok_or(DocumentError::NoSuchShape { id })?;
-        let shape = self.content.shapes.get(index).cloned().ok_or(DocumentError::NoSuchShape { id })?;
+        let shape =
+            self.content.shapes.get(index).cloned().ok_or(DocumentError::NoSuchShape { id })?;
         self.commit(Edit::RemoveShape { index, shape })
     }
 
     /// Moves or reshapes shape `id` (no edit when unchanged).
     pub fn set_geometry(&mut self, id: ShapeId, after: Geometry) -> Result<(), DocumentError> {
-        let before = self.content.shape(id).ok_or(DocumentError::NoSuchShape { id })?.geometry.clone();
+        let before =
+            self.content.shape(id).ok_or(DocumentError::NoSuchShape { id })?.geometry.clone();
         if before == after {
             return Ok(());
         }
@@ -1355,7 +1363,10 @@ impl Document {
                         _ => None,
                     })
                     .collect();
-                element.insert(if polygon { "polygons" } else { "polylines" }.into(), Value::Array(items));
+                element.insert(
+                    if polygon { "polygons" } else { "polylines" }.into(),
+                    Value::Array(items),
+                );
                 element.insert("inputImageProperties".into(), image_properties);
             }
             TaskTemplate::Keypoint { .. } => {
@@ -1365,7 +1376,8 @@ impl Document {
                     .iter()
                     .filter_map(|s| match s.geometry.clamped(w, h) {
                         Geometry::Keypoint(p) => {
-                            let mut o = json!({"label": name(s.class), "x": round2(p.x), "y": round2(p.y)});
+                            let mut o =
+                                json!({"label": name(s.class), "x": round2(p.x), "y": round2(p.y)});
                             if !s.attributes.is_empty()
                                 && let Some(o) = o.as_object_mut()
                             {
@@ -1410,7 +1422,8 @@ impl Document {
                         (label.clone(), json!({ "color": hex_color(c) }))
                     })
                     .collect();
-                element.insert("labeledImage".into(), json!({ "pngImageData": base64::encode(&png) }));
+                element
+                    .insert("labeledImage".into(), json!({ "pngImageData": base64::encode(&png) }));
                 element.insert("labelMappings".into(), Value::Object(mappings));
                 element.insert("inputImageProperties".into(), image_properties);
             }
@@ -1458,24 +1471,33 @@ impl Document {
         if draft.get("format").and_then(Value::as_u64) != Some(u64::from(DRAFT_FORMAT)) {
             return Err(bad("unknown draft format"));
         }
-        let template: TaskTemplate = serde_json::from_value(draft.get("template").cloned().unwrap_or_default())
-            .map_err(|e| bad(&format!("template: {e}")))?;
+        let template: TaskTemplate =
+            serde_json::from_value(draft.get("template").cloned().unwrap_or_default())
+                .map_err(|e| bad(&format!("template: {e}")))?;
         if template != self.template {
             return Err(bad("the draft belongs to another kind of task"));
         }
-        let labels: Vec<String> = serde_json::from_value(draft.get("labels").cloned().unwrap_or_default())
-            .map_err(|e| bad(&format!("labels: {e}")))?;
+        let labels: Vec<String> =
+            serde_json::from_value(draft.get("labels").cloned().unwrap_or_default())
+                .map_err(|e| bad(&format!("labels: {e}")))?;
         if labels != self.labels {
             return Err(bad("the job's labels changed since the draft was saved"));
         }
-        let content: Content = serde_json::from_value(draft.get("content").cloned().unwrap_or_default())
-            .map_err(|e| bad(&format!("content: {e}")))?;
+        let content: Content =
+            serde_json::from_value(draft.get("content").cloned().unwrap_or_default())
+                .map_err(|e| bad(&format!("content: {e}")))?;
         if let Some(mask) = &content.mask
             && (mask.width, mask.height) != (self.image.width, self.image.height)
         {
             return Err(bad("the draft's mask does not match the image size"));
         }
-        if let Some(c) = content.shapes.iter().map(|s| s.class).chain(content.classes.iter().copied()).find(|c| *c >= labels.len()) {
+        if let Some(c) = content
+            .shapes
+            .iter()
+            .map(|s| s.class)
+            .chain(content.classes.iter().copied())
+            .find(|c| *c >= labels.len())
+        {
             return Err(DocumentError::NoSuchClass { class: c, count: labels.len() });
         }
         self.content = content;
@@ -1523,7 +1545,12 @@ pub fn shapes_from_boxes(
             .and_then(|name| labels.iter().position(|l| l == name))
             .or_else(|| {
                 // No class map: the index is into the label list itself.
-                class_map.is_empty().then_some(class_id).flatten().and_then(|id| usize::try_from(id).ok()).filter(|c| *c < labels.len())
+                class_map
+                    .is_empty()
+                    .then_some(class_id)
+                    .flatten()
+                    .and_then(|id| usize::try_from(id).ok())
+                    .filter(|c| *c < labels.len())
             });
         let Some(class) = class else {
             skipped += 1;
@@ -1536,7 +1563,12 @@ pub fn shapes_from_boxes(
         shapes.push(Shape {
             id: i as ShapeId,
             class,
-            geometry: Geometry::Box(BoxPx { left: b.left, top: b.top, width: b.width, height: b.height }),
+            geometry: Geometry::Box(BoxPx {
+                left: b.left,
+                top: b.top,
+                width: b.width,
+                height: b.height,
+            }),
             attributes,
         });
     }
@@ -1569,12 +1601,12 @@ pub fn colors_from_color_map(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::annotation::consolidate::em::EmOptions;
     use crate::annotation::consolidate::{
         BoundingBoxOptions, ClassificationKind, ObjectAnswers, RecordContext, WorkerAnswer,
         consolidate_bounding_boxes, consolidate_multi_label, consolidate_semantic_segmentation,
         consolidate_single_label, consolidate_verification,
     };
-    use crate::annotation::consolidate::em::EmOptions;
 
     fn labels() -> Vec<String> {
         vec!["car".into(), "pedestrian".into(), "tree".into()]
@@ -1619,7 +1651,9 @@ mod tests {
 
     #[test]
     fn typing_is_one_undo_step_and_bad_classes_are_refused() {
-        let mut doc = Document::new(TaskTemplate::Verification, vec!["ok".into(), "bad".into()], size()).unwrap();
+        let mut doc =
+            Document::new(TaskTemplate::Verification, vec!["ok".into(), "bad".into()], size())
+                .unwrap();
         for text in ["B", "Bo", "Box", "Box too wide"] {
             doc.set_comment(text).unwrap();
         }
@@ -1637,11 +1671,19 @@ mod tests {
         doc.add_shape(1, boxed(50.0, 30.0, 30.0, 30.0), BTreeMap::new()).unwrap(); // clipped
         let answer = doc.answer_content().unwrap();
         let boxes = &answer["boundingBox"]["boundingBoxes"];
-        assert_eq!(boxes[0], json!({"height": 10, "label": "car", "left": 10, "top": 5, "width": 21}));
+        assert_eq!(
+            boxes[0],
+            json!({"height": 10, "label": "car", "left": 10, "top": 5, "width": 21})
+        );
         assert_eq!(boxes[1]["width"], json!(14));
-        assert_eq!(answer["boundingBox"]["inputImageProperties"], json!({"height": 40, "width": 64}));
+        assert_eq!(
+            answer["boundingBox"]["inputImageProperties"],
+            json!({"height": 40, "width": 64})
+        );
         let object = ObjectAnswers::new("0", vec![WorkerAnswer::new("w", answer)]);
-        let record = consolidate_bounding_boxes(&object, &labels(), &ctx(), &BoundingBoxOptions::default()).unwrap();
+        let record =
+            consolidate_bounding_boxes(&object, &labels(), &ctx(), &BoundingBoxOptions::default())
+                .unwrap();
         assert_eq!(record.label["annotations"].as_array().unwrap().len(), 2);
     }
 
@@ -1654,7 +1696,14 @@ mod tests {
         let answer = single.answer_content().unwrap();
         assert_eq!(answer, json!({"crowd-image-classifier": {"label": "pedestrian"}}));
         let objects = vec![ObjectAnswers::new("0", vec![WorkerAnswer::new("w", answer)])];
-        let records = consolidate_single_label(&objects, &labels(), ClassificationKind::Image, &ctx(), &EmOptions::default()).unwrap();
+        let records = consolidate_single_label(
+            &objects,
+            &labels(),
+            ClassificationKind::Image,
+            &ctx(),
+            &EmOptions::default(),
+        )
+        .unwrap();
         assert_eq!(records[0].label, json!(1));
 
         let mut multi = Document::new(TaskTemplate::MultiLabel, labels(), size()).unwrap();
@@ -1663,9 +1712,13 @@ mod tests {
         multi.choose_class(1).unwrap();
         multi.choose_class(1).unwrap(); // toggled off again
         let answer = multi.answer_content().unwrap();
-        assert_eq!(answer, json!({"crowd-image-classifier-multi-select": {"labels": ["car", "tree"]}}));
+        assert_eq!(
+            answer,
+            json!({"crowd-image-classifier-multi-select": {"labels": ["car", "tree"]}})
+        );
         let object = ObjectAnswers::new("0", vec![WorkerAnswer::new("w", answer)]);
-        let record = consolidate_multi_label(&object, &labels(), ClassificationKind::Image, &ctx()).unwrap();
+        let record =
+            consolidate_multi_label(&object, &labels(), ClassificationKind::Image, &ctx()).unwrap();
         assert_eq!(record.label, json!([0, 2]));
     }
 
@@ -1676,9 +1729,13 @@ mod tests {
         doc.set_verdict(Some(1)).unwrap();
         doc.set_comment("  box too wide ").unwrap();
         let answer = doc.answer_content().unwrap();
-        assert_eq!(answer, json!({"crowd-image-classifier": {"label": "Incorrect", "workerComment": "box too wide"}}));
+        assert_eq!(
+            answer,
+            json!({"crowd-image-classifier": {"label": "Incorrect", "workerComment": "box too wide"}})
+        );
         let objects = vec![ObjectAnswers::new("0", vec![WorkerAnswer::new("w", answer)])];
-        let records = consolidate_verification(&objects, &verdicts, &ctx(), &EmOptions::default()).unwrap();
+        let records =
+            consolidate_verification(&objects, &verdicts, &ctx(), &EmOptions::default()).unwrap();
         assert_eq!(records[0].metadata["worker-feedback"], json!([{"comment": "box too wide"}]));
     }
 
@@ -1689,7 +1746,16 @@ mod tests {
         let rect = doc.stroke_segment(Point2::new(5.0, 5.0), Point2::new(15.0, 5.0), 2.0, 1);
         assert!(!rect.is_empty());
         assert!(doc.finish_stroke());
-        doc.fill_mask_polygon(&[Point2::new(30.0, 10.0), Point2::new(50.0, 10.0), Point2::new(50.0, 30.0), Point2::new(30.0, 30.0)], 3).unwrap();
+        doc.fill_mask_polygon(
+            &[
+                Point2::new(30.0, 10.0),
+                Point2::new(50.0, 10.0),
+                Point2::new(50.0, 30.0),
+                Point2::new(30.0, 30.0),
+            ],
+            3,
+        )
+        .unwrap();
         let mask = doc.content().mask.clone().unwrap();
         assert_eq!(mask.get(10, 5), Some(1));
         assert_eq!(mask.get(40, 20), Some(3));
@@ -1708,8 +1774,10 @@ mod tests {
         let element = &answer["crowd-semantic-segmentation"];
         assert_eq!(element["labelMappings"]["car"]["color"], json!("#2ca02c"));
         let object = ObjectAnswers::new("0", vec![WorkerAnswer::new("w", answer)]);
-        let out = consolidate_semantic_segmentation(&object, &labels(), "s3://b/m.png", &ctx()).unwrap();
-        let (round, unknown) = Mask::from_png(&out.mask_png, &segmentation_class_colors(3)).unwrap();
+        let out =
+            consolidate_semantic_segmentation(&object, &labels(), "s3://b/m.png", &ctx()).unwrap();
+        let (round, unknown) =
+            Mask::from_png(&out.mask_png, &segmentation_class_colors(3)).unwrap();
         assert_eq!(unknown, 0);
         assert_eq!(round, mask);
     }
@@ -1723,7 +1791,8 @@ mod tests {
         doc.set_comment("x").unwrap();
         let draft = doc.to_draft();
         let text = serde_json::to_string(&draft).unwrap();
-        let mut fresh = Document::new(TaskTemplate::SemanticSegmentation, labels(), size()).unwrap();
+        let mut fresh =
+            Document::new(TaskTemplate::SemanticSegmentation, labels(), size()).unwrap();
         fresh.restore_draft(&serde_json::from_str(&text).unwrap()).unwrap();
         assert_eq!(fresh.content(), doc.content());
         assert!(!fresh.can_undo());
@@ -1734,16 +1803,29 @@ mod tests {
     #[test]
     fn adjustment_reports_whether_labels_changed() {
         let initial = Content {
-            shapes: vec![Shape { id: 0, class: 0, geometry: boxed(1.0, 1.0, 5.0, 5.0), attributes: BTreeMap::new() }],
+            shapes: vec![Shape {
+                id: 0,
+                class: 0,
+                geometry: boxed(1.0, 1.0, 5.0, 5.0),
+                attributes: BTreeMap::new(),
+            }],
             next_id: 1,
             ..Content::default()
         };
-        let mut doc = Document::new(TaskTemplate::BoundingBox, labels(), size()).unwrap().with_initial(initial);
+        let mut doc = Document::new(TaskTemplate::BoundingBox, labels(), size())
+            .unwrap()
+            .with_initial(initial);
         assert_eq!(doc.adjustment_status(), Some("unadjusted"));
-        assert_eq!(doc.answer_content().unwrap()["boundingBox"]["initialValueModified"], json!(false));
+        assert_eq!(
+            doc.answer_content().unwrap()["boundingBox"]["initialValueModified"],
+            json!(false)
+        );
         doc.set_class(0, 2).unwrap();
         assert_eq!(doc.adjustment_status(), Some("adjusted"));
-        assert_eq!(doc.answer_content().unwrap()["boundingBox"]["initialValueModified"], json!(true));
+        assert_eq!(
+            doc.answer_content().unwrap()["boundingBox"]["initialValueModified"],
+            json!(true)
+        );
         doc.undo();
         assert_eq!(doc.adjustment_status(), Some("unadjusted"));
     }
@@ -1754,7 +1836,16 @@ mod tests {
         let template = TaskTemplate::for_task(TaskType::Custom, Some(html)).unwrap();
         assert_eq!(template, TaskTemplate::Polygon { element: "outline".into() });
         let mut doc = Document::new(template, labels(), size()).unwrap();
-        doc.add_shape(2, Geometry::Polygon(vec![Point2::new(1.0, 1.0), Point2::new(9.0, 1.0), Point2::new(5.0, 7.333)]), BTreeMap::new()).unwrap();
+        doc.add_shape(
+            2,
+            Geometry::Polygon(vec![
+                Point2::new(1.0, 1.0),
+                Point2::new(9.0, 1.0),
+                Point2::new(5.0, 7.333),
+            ]),
+            BTreeMap::new(),
+        )
+        .unwrap();
         let answer = doc.answer_content().unwrap();
         assert_eq!(answer["outline"]["polygons"][0]["label"], json!("tree"));
         assert_eq!(answer["outline"]["polygons"][0]["vertices"][2], json!({"x": 5.0, "y": 7.33}));

@@ -18,7 +18,9 @@ use crate::formats::manifest::{DataSource, InputManifest};
 use crate::formats::output::{Label, LabelPair, OutputLine, TaskOutputType};
 use crate::job::{JobSpec, TaskType};
 use crate::store::catalog::Workspace;
-use crate::store::claims::{ClaimBoard, ClaimJob, ClaimNext, ClaimTicket, FinishOutcome, Unavailable};
+use crate::store::claims::{
+    ClaimBoard, ClaimJob, ClaimNext, ClaimTicket, FinishOutcome, Unavailable,
+};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
 use crate::store::outbox::{DraftKey, Drafts, Outbox};
@@ -162,7 +164,9 @@ impl Backend {
     pub fn load_recent(&self) {
         let path = self.state_dir.join("recent.json");
         self.spawn(async move {
-            let list = tokio::task::spawn_blocking(move || super::recent::read(&path)).await.unwrap_or_default();
+            let list = tokio::task::spawn_blocking(move || super::recent::read(&path))
+                .await
+                .unwrap_or_default();
             Reply::Recent(list)
         });
     }
@@ -176,7 +180,10 @@ impl Backend {
         });
     }
 
-    async fn open_workspace_inner(&self, target: RecentWorkspace) -> Result<OpenedWorkspace, String> {
+    async fn open_workspace_inner(
+        &self,
+        target: RecentWorkspace,
+    ) -> Result<OpenedWorkspace, String> {
         let (workspace, dir) = match &target {
             RecentWorkspace::Local { path } => {
                 let dir = PathBuf::from(path);
@@ -186,10 +193,20 @@ impl Backend {
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{path}: {e}"))?;
                 (Workspace::open_local(&dir).map_err(|e| e.to_string())?, Some(dir))
             }
-            RecentWorkspace::S3 { uri, .. } => {
-                return Err(format!(
-                    "{uri}: this build has no S3 backend yet; open a local folder instead"
-                ));
+            RecentWorkspace::S3 { uri, profile, endpoint } => {
+                use crate::store::layout::Catalog;
+                use crate::store::s3::{S3Config, S3Store};
+                let root = ObjectPath::parse(uri).map_err(|e| e.to_string())?;
+                let store = S3Store::from_env(S3Config {
+                    endpoint_url: endpoint.clone(),
+                    profile: profile.clone(),
+                    region: None,
+                    force_path_style: None,
+                })
+                .await
+                .map_err(|e| format!("{uri}: {e}"))?;
+                let catalog = Catalog::new(root).map_err(|e| e.to_string())?;
+                (Workspace::new(Arc::new(store), catalog), None)
             }
         };
         let jobs = Jobs::new(workspace, self.clock.clone());
@@ -198,10 +215,13 @@ impl Backend {
             && dir == self.demo_dir
             && !dir.join(crate::store::LOCAL_CATALOG_BUCKET).exists()
         {
-            demo::install(&jobs, &self.worker).await.map_err(|e| format!("installing the demo: {e}"))?;
+            demo::install(&jobs, &self.worker)
+                .await
+                .map_err(|e| format!("installing the demo: {e}"))?;
             demo_installed = true;
         }
-        let local = self.state_dir.join("workspaces").join(format!("{:016x}", fnv1a64(&target.label())));
+        let local =
+            self.state_dir.join("workspaces").join(format!("{:016x}", fnv1a64(&target.label())));
         let clock = self.clock.clone();
         let (outbox, drafts) = tokio::task::spawn_blocking(move || {
             Ok::<_, String>((
@@ -228,7 +248,9 @@ impl Backend {
         });
         let recent_path = self.state_dir.join("recent.json");
         let remembered = target.clone();
-        let _ = tokio::task::spawn_blocking(move || super::recent::remember(&recent_path, remembered)).await;
+        let _ =
+            tokio::task::spawn_blocking(move || super::recent::remember(&recent_path, remembered))
+                .await;
         Ok(OpenedWorkspace { target, jobs, drafts, sync, demo_installed })
     }
 
@@ -246,7 +268,9 @@ impl Backend {
         self.spawn(async move {
             match open_task(&jobs, &drafts, &job, &worker, clock).await {
                 Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
-                Ok(None) => Reply::NoTask(format!("{job}: no task is available for you right now.")),
+                Ok(None) => {
+                    Reply::NoTask(format!("{job}: no task is available for you right now."))
+                }
                 Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
                 Err(TaskError::Failed(e)) => Reply::Task(Err(e)),
             }
@@ -254,9 +278,17 @@ impl Backend {
     }
 
     /// Releases or declines a task, then drops its local draft.
-    pub fn finish_task(&self, board: Arc<ClaimBoard>, ticket: ClaimTicket, decline: bool, drafts: Arc<Drafts>, key: DraftKey) {
+    pub fn finish_task(
+        &self,
+        board: Arc<ClaimBoard>,
+        ticket: ClaimTicket,
+        decline: bool,
+        drafts: Arc<Drafts>,
+        key: DraftKey,
+    ) {
         self.spawn(async move {
-            let outcome = if decline { board.decline(&ticket).await } else { board.release(&ticket).await };
+            let outcome =
+                if decline { board.decline(&ticket).await } else { board.release(&ticket).await };
             let verb = if decline { "declined" } else { "released" };
             let result = match outcome {
                 Ok(FinishOutcome::Done | FinishOutcome::AlreadyDone) => Ok(format!("Task {verb}.")),
@@ -273,11 +305,18 @@ impl Backend {
     }
 
     /// Re-renders `image` with brightness and contrast.
-    pub fn adjust_image(&self, image: Arc<image::RgbaImage>, brightness: f32, contrast: f32, generation: u64) {
+    pub fn adjust_image(
+        &self,
+        image: Arc<image::RgbaImage>,
+        brightness: f32,
+        contrast: f32,
+        generation: u64,
+    ) {
         self.spawn(async move {
-            let tiles = tokio::task::spawn_blocking(move || images::tiles(&image, brightness, contrast))
-                .await
-                .unwrap_or_default();
+            let tiles =
+                tokio::task::spawn_blocking(move || images::tiles(&image, brightness, contrast))
+                    .await
+                    .unwrap_or_default();
             Reply::Tiles { generation, tiles }
         });
     }
@@ -322,7 +361,8 @@ impl Backend {
 
 /// FNV-1a, 64 bits: a stable folder name for a workspace's local state.
 pub fn fnv1a64(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Why a task did not open.
@@ -372,7 +412,8 @@ async fn job_context(jobs: &Jobs, name: &str, clock: Arc<dyn Clock>) -> Result<J
     let template = TaskTemplate::for_task(task_type, html.as_deref());
     let labels = jobs.label_config(&spec).await?;
     let ws = jobs.workspace();
-    let created_at_ms = ws.job_created(name).await.map_err(|e| e.to_string())?.map_or(0, |c| c.created_at_ms);
+    let created_at_ms =
+        ws.job_created(name).await.map_err(|e| e.to_string())?.map_or(0, |c| c.created_at_ms);
     let object_count = ws.job_object_count(name).await.map_err(|e| e.to_string())? as u64;
     let claim_job = ClaimJob {
         output: Jobs::output_of(&spec).map_err(|e| e.to_string())?,
@@ -391,10 +432,18 @@ fn team_of_arn(arn: &str) -> Option<&str> {
     arn.rsplit('/').next().filter(|s| !s.is_empty() && !s.contains(':'))
 }
 
-async fn list_jobs(jobs: &Jobs, worker: &str, clock: Arc<dyn Clock>) -> Result<Vec<JobRow>, String> {
+async fn list_jobs(
+    jobs: &Jobs,
+    worker: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Vec<JobRow>, String> {
     let ws = jobs.workspace();
     let teams = ws.list_workteams().await.map_err(|e| e.to_string())?;
-    let mine = if teams.is_empty() { None } else { Some(ws.teams_of(worker).await.map_err(|e| e.to_string())?) };
+    let mine = if teams.is_empty() {
+        None
+    } else {
+        Some(ws.teams_of(worker).await.map_err(|e| e.to_string())?)
+    };
     let mut rows = Vec::new();
     for summary in jobs.list().await.map_err(|e| e.to_string())? {
         let name = summary.labeling_job_name.clone();
@@ -420,7 +469,9 @@ async fn list_jobs(jobs: &Jobs, worker: &str, clock: Arc<dyn Clock>) -> Result<V
             title: ctx.spec.human_task_config.task_title.clone(),
             description: ctx.spec.human_task_config.task_description.clone(),
             kind: match &ctx.template {
-                Some(t) if ctx.task_type.is_adjustment() => format!("{} (adjustment)", t.display_name()),
+                Some(t) if ctx.task_type.is_adjustment() => {
+                    format!("{} (adjustment)", t.display_name())
+                }
                 Some(t) => t.display_name().to_owned(),
                 None => ctx.task_type.display_name().to_owned(),
             },
@@ -437,9 +488,15 @@ async fn list_jobs(jobs: &Jobs, worker: &str, clock: Arc<dyn Clock>) -> Result<V
 fn unavailable_text(why: Unavailable) -> &'static str {
     match why {
         Unavailable::JobStopped => "the job was stopped.",
-        Unavailable::AvailabilityExpired => "the job's tasks are no longer available (its availability time is over).",
-        Unavailable::WorkerLimitReached => "you already hold as many tasks as allowed; finish one first.",
-        Unavailable::ConcurrencyLimitReached => "the job has as many tasks in progress as it allows; try again shortly.",
+        Unavailable::AvailabilityExpired => {
+            "the job's tasks are no longer available (its availability time is over)."
+        }
+        Unavailable::WorkerLimitReached => {
+            "you already hold as many tasks as allowed; finish one first."
+        }
+        Unavailable::ConcurrencyLimitReached => {
+            "the job has as many tasks in progress as it allows; try again shortly."
+        }
         Unavailable::NoTaskAvailable => "no task is left for you in this job.",
     }
 }
@@ -453,9 +510,15 @@ async fn open_task(
 ) -> Result<Option<OpenedTask>, TaskError> {
     let ctx = job_context(jobs, name, clock).await.map_err(TaskError::Failed)?;
     let template = ctx.template.clone().ok_or_else(|| {
-        TaskError::Failed(format!("{name}: {} tasks have no view in this app", ctx.task_type.display_name()))
+        TaskError::Failed(format!(
+            "{name}: {} tasks have no view in this app",
+            ctx.task_type.display_name()
+        ))
     })?;
-    let config = ctx.labels.clone().ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
+    let config = ctx
+        .labels
+        .clone()
+        .ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
     let labels: Vec<String> = config.labels.iter().map(|l| l.label.clone()).collect();
 
     // Resume a task this worker holds, else claim the next one.
@@ -464,7 +527,9 @@ async fn open_task(
         Some(t) => t,
         None => match ctx.board.claim_next(worker).await? {
             ClaimNext::Claimed(t) => t,
-            ClaimNext::Unavailable(why) => return Err(TaskError::Unavailable(unavailable_text(why).to_owned())),
+            ClaimNext::Unavailable(why) => {
+                return Err(TaskError::Unavailable(unavailable_text(why).to_owned()));
+            }
         },
     };
 
@@ -472,12 +537,14 @@ async fn open_task(
     let manifest = jobs.workspace().job_input_manifest(name).await?;
     let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
     let lines = InputManifest::parse(&text, &manifest.uri())?;
-    let line = lines
-        .get(ticket.object_id as usize)
-        .cloned()
-        .ok_or_else(|| TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id)))?;
+    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
+        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
+    })?;
     let DataSource::SourceRef(source) = &line.source else {
-        return Err(TaskError::Failed(format!("object {}: not an image (the line has `source` text)", ticket.object_id)));
+        return Err(TaskError::Failed(format!(
+            "object {}: not an image (the line has `source` text)",
+            ticket.object_id
+        )));
     };
     let source_path = ObjectPath::parse(source)?;
     let bytes = jobs.workspace().store.get(&source_path, None).await?.bytes;
@@ -494,14 +561,25 @@ async fn open_task(
 
     // Earlier labels, for adjustment and verification.
     if ctx.task_type.is_adjustment() || ctx.task_type.is_verification() {
-        let output_line = OutputLine::from_value(line.to_value(), &manifest.uri(), Some(ticket.object_id as usize + 1))?;
+        let output_line = OutputLine::from_value(
+            line.to_value(),
+            &manifest.uri(),
+            Some(ticket.object_id as usize + 1),
+        )?;
         let own = ctx.spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());
         let preferred = config.audit_label_attribute_name.clone();
         let pair = find_reference_pair(&output_line, preferred.as_deref(), &own, ctx.task_type);
         match pair {
             None => notes.push("No earlier label was found for this object.".to_owned()),
             Some(pair) => {
-                let reference = load_reference(jobs, pair, &labels, ctx.task_type.is_verification(), &mut notes).await?;
+                let reference = load_reference(
+                    jobs,
+                    pair,
+                    &labels,
+                    ctx.task_type.is_verification(),
+                    &mut notes,
+                )
+                .await?;
                 if ctx.task_type.is_adjustment() {
                     let mut content = Content::default();
                     if let Some(mask) = &reference.mask {
@@ -540,9 +618,13 @@ async fn open_task(
         .short_instruction
         .map(|s| crate::ui::widgets::html_to_text(&s))
         .unwrap_or_else(|| ctx.spec.human_task_config.task_description.clone());
-    let full = instructions.full_instruction.map(|s| crate::ui::widgets::html_to_text(&s)).unwrap_or_default();
+    let full = instructions
+        .full_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_default();
     let global_attributes = config.category_global_attributes.clone().unwrap_or_default();
-    let label_attributes = config.labels.iter().map(|l| l.category_attributes.clone().unwrap_or_default()).collect();
+    let label_attributes =
+        config.labels.iter().map(|l| l.category_attributes.clone().unwrap_or_default()).collect();
     Ok(Some(OpenedTask {
         job_name: name.to_owned(),
         spec: ctx.spec,
@@ -580,7 +662,10 @@ fn find_reference_pair<'a>(
             && match (&p.label, wants_mask) {
                 (Some(Label::BoundingBoxes(_)), false) => true,
                 (Some(Label::Ref(_)), true) => {
-                    p.metadata.task_type.as_ref().is_none_or(|t| matches!(t, TaskOutputType::SemanticSegmentation))
+                    p.metadata
+                        .task_type
+                        .as_ref()
+                        .is_none_or(|t| matches!(t, TaskOutputType::SemanticSegmentation))
                         || p.metadata.internal_color_map.is_some()
                 }
                 _ => false,
@@ -603,7 +688,9 @@ async fn load_reference(
             let class_map = pair.metadata.class_map.clone().unwrap_or_default();
             let names: Vec<String> = if verification {
                 let max = class_map.keys().max().copied().unwrap_or(0);
-                (0..=max).map(|i| class_map.get(&i).cloned().unwrap_or_else(|| format!("class {i}"))).collect()
+                (0..=max)
+                    .map(|i| class_map.get(&i).cloned().unwrap_or_else(|| format!("class {i}")))
+                    .collect()
             } else {
                 labels.to_vec()
             };
@@ -619,7 +706,11 @@ async fn load_reference(
             let names: Vec<String> = if verification {
                 let max = map.keys().max().copied().unwrap_or(0);
                 (1..=max)
-                    .map(|i| map.get(&i).and_then(|e| e.class_name.clone()).unwrap_or_else(|| format!("class {i}")))
+                    .map(|i| {
+                        map.get(&i)
+                            .and_then(|e| e.class_name.clone())
+                            .unwrap_or_else(|| format!("class {i}"))
+                    })
                     .collect()
             } else {
                 labels.to_vec()
@@ -630,7 +721,9 @@ async fn load_reference(
             let bytes = jobs.workspace().store.get(&ObjectPath::parse(uri)?, None).await?.bytes;
             let (mask, unknown) = Mask::from_png(&bytes, &lookup)?;
             if unknown > 0 {
-                notes.push(format!("{unknown} pixel(s) of the earlier mask have colours not in its colour map."));
+                notes.push(format!(
+                    "{unknown} pixel(s) of the earlier mask have colours not in its colour map."
+                ));
             }
             reference.mask = Some(mask);
             reference.mask_colors = if verification {

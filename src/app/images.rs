@@ -66,11 +66,19 @@ pub fn tiles(image: &RgbaImage, brightness: f32, contrast: f32) -> Vec<(Rect, Co
                     rgba.extend_from_slice(row);
                 } else {
                     rgba.extend(row.chunks_exact(4).flat_map(|p| {
-                        [table[usize::from(p[0])], table[usize::from(p[1])], table[usize::from(p[2])], p[3]]
+                        [
+                            table[usize::from(p[0])],
+                            table[usize::from(p[1])],
+                            table[usize::from(p[2])],
+                            p[3],
+                        ]
                     }));
                 }
             }
-            let rect = Rect::from_min_max(pos2(tx as f32, ty as f32), pos2((tx + tw) as f32, (ty + th) as f32));
+            let rect = Rect::from_min_max(
+                pos2(tx as f32, ty as f32),
+                pos2((tx + tw) as f32, (ty + th) as f32),
+            );
             out.push((rect, ColorImage::from_rgba_unmultiplied([tw as usize, th as usize], &rgba)));
         }
     }
@@ -87,7 +95,10 @@ mod tests {
         let image = RgbaImage::from_pixel(TILE_PX + 10, 20, image::Rgba([100, 128, 200, 255]));
         let t = tiles(&image, 0.0, 1.0);
         assert_eq!(t.len(), 2);
-        assert_eq!(t[1].0, Rect::from_min_max(pos2(TILE_PX as f32, 0.0), pos2(TILE_PX as f32 + 10.0, 20.0)));
+        assert_eq!(
+            t[1].0,
+            Rect::from_min_max(pos2(TILE_PX as f32, 0.0), pos2(TILE_PX as f32 + 10.0, 20.0))
+        );
         assert_eq!(t[1].1.size, [10, 20]);
         let brighter = tiles(&image, 0.2, 1.0);
         assert!(brighter[0].1.pixels[0].r() > t[0].1.pixels[0].r());

@@ -17,11 +17,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::annotation::document::Document;
+use crate::store::ObjectPath;
 use crate::store::clock::{Clock, SystemClock};
 use crate::store::jobs::Jobs;
 use crate::store::outbox::{DraftKey, SubmissionRequest};
 use crate::store::sync::{SyncError, SyncStatus};
-use crate::store::ObjectPath;
 use crate::ui::home::{self, HomeAction, HomeModel, HomeState, JobRow};
 use crate::ui::task::{self, TaskAction, TaskChrome, TaskView};
 use crate::ui::theme;
@@ -109,6 +109,9 @@ pub fn run(config: AppConfig) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
 }
 
+/// The draft writer's channel and task.
+type DraftWriter = (mpsc::Sender<(DraftKey, Document)>, tokio::task::JoinHandle<()>);
+
 /// The open task.
 struct TaskSession {
     task: OpenedTask,
@@ -138,7 +141,7 @@ pub struct GroundworkApp {
     /// Requests sent whose reply has not been handled yet.
     pending: usize,
     workspace: Option<OpenedWorkspace>,
-    draft_writer: Option<(mpsc::Sender<(DraftKey, Document)>, tokio::task::JoinHandle<()>)>,
+    draft_writer: Option<DraftWriter>,
     recent: Vec<RecentWorkspace>,
     recent_labels: Vec<String>,
     home: HomeState,
@@ -151,7 +154,11 @@ pub struct GroundworkApp {
 
 impl GroundworkApp {
     /// Creates the app and starts opening its workspace.
-    pub fn new(cc: &eframe::CreationContext<'_>, config: AppConfig, runtime: tokio::runtime::Handle) -> Self {
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        config: AppConfig,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         theme::apply(&cc.egui_ctx);
         let (backend, replies) = Backend::new(
             runtime,
@@ -179,11 +186,9 @@ impl GroundworkApp {
         };
         app.pending += 1;
         app.backend.load_recent();
-        let target = app
-            .config
-            .workspace
-            .clone()
-            .unwrap_or_else(|| RecentWorkspace::Local { path: app.config.demo_dir.display().to_string() });
+        let target = app.config.workspace.clone().unwrap_or_else(|| RecentWorkspace::Local {
+            path: app.config.demo_dir.display().to_string(),
+        });
         app.open_workspace(target);
         app
     }
@@ -289,7 +294,9 @@ impl GroundworkApp {
                 self.recent.truncate(recent::MAX_RECENT);
                 self.recent_labels = self.recent.iter().map(RecentWorkspace::label).collect();
                 if ws.demo_installed {
-                    self.notice = Some("Welcome! The demo workspace was created with a few jobs to try.".into());
+                    self.notice = Some(
+                        "Welcome! The demo workspace was created with a few jobs to try.".into(),
+                    );
                 }
                 self.draft_writer = Some(self.backend.spawn_draft_writer(ws.sync.clone()));
                 self.workspace = Some(ws);
@@ -351,7 +358,10 @@ impl GroundworkApp {
 
     fn new_session(&self, ctx: &egui::Context, task: OpenedTask) -> TaskSession {
         let tiles = ImageTiles {
-            size: egui::vec2(task.image.original.width() as f32, task.image.original.height() as f32),
+            size: egui::vec2(
+                task.image.original.width() as f32,
+                task.image.original.height() as f32,
+            ),
             tiles: task
                 .image
                 .tiles
@@ -359,7 +369,11 @@ impl GroundworkApp {
                 .enumerate()
                 .map(|(i, (rect, image))| Tile {
                     rect_px: *rect,
-                    texture: ctx.load_texture(format!("image-tile-{i}"), image.clone(), egui::TextureOptions::LINEAR),
+                    texture: ctx.load_texture(
+                        format!("image-tile-{i}"),
+                        image.clone(),
+                        egui::TextureOptions::LINEAR,
+                    ),
                 })
                 .collect(),
         };
@@ -399,11 +413,13 @@ impl GroundworkApp {
         for action in actions {
             match action {
                 HomeAction::OpenLocal(path) => self.open_workspace(RecentWorkspace::Local { path }),
-                HomeAction::OpenS3 { uri, profile, endpoint } => self.open_workspace(RecentWorkspace::S3 {
-                    uri,
-                    profile: (!profile.is_empty()).then_some(profile),
-                    endpoint: (!endpoint.is_empty()).then_some(endpoint),
-                }),
+                HomeAction::OpenS3 { uri, profile, endpoint } => {
+                    self.open_workspace(RecentWorkspace::S3 {
+                        uri,
+                        profile: (!profile.is_empty()).then_some(profile),
+                        endpoint: (!endpoint.is_empty()).then_some(endpoint),
+                    })
+                }
                 HomeAction::OpenRecent(label) => {
                     if let Some(target) = self.recent.iter().find(|r| r.label() == label).cloned() {
                         self.open_workspace(target);
@@ -426,7 +442,11 @@ impl GroundworkApp {
     }
 
     fn sync_badge(&self) -> Option<SyncBadge> {
-        self.sync_status().map(|s| SyncBadge { online: s.online, queued: s.queued, drafts_pending: s.drafts_pending })
+        self.sync_status().map(|s| SyncBadge {
+            online: s.online,
+            queued: s.queued,
+            drafts_pending: s.drafts_pending,
+        })
     }
 
     fn task_ui(&mut self, ui: &mut egui::Ui, session: &mut TaskSession) -> bool {
@@ -464,7 +484,9 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit(s, now),
                 TaskAction::StopAndResume => {
                     self.save_draft(s);
-                    self.notice = Some("Your work is saved; start working on this job again to resume.".into());
+                    self.notice = Some(
+                        "Your work is saved; start working on this job again to resume.".into(),
+                    );
                     self.refresh_jobs();
                     leave = true;
                 }
@@ -485,7 +507,12 @@ impl GroundworkApp {
                 TaskAction::AdjustImage { brightness, contrast } => {
                     s.tiles_generation += 1;
                     self.pending += 1;
-                    self.backend.adjust_image(s.task.image.original.clone(), brightness, contrast, s.tiles_generation);
+                    self.backend.adjust_image(
+                        s.task.image.original.clone(),
+                        brightness,
+                        contrast,
+                        s.tiles_generation,
+                    );
                 }
                 TaskAction::DismissNotice => s.notice = None,
             }
@@ -544,8 +571,13 @@ impl GroundworkApp {
         match ws.sync.enqueue(request) {
             Ok(()) => {
                 s.finished = true;
-                self.backend.discard_after_submit(ws.sync.clone(), ws.drafts.clone(), s.task.draft_key.clone());
-                self.notice = Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.backend.discard_after_submit(
+                    ws.sync.clone(),
+                    ws.drafts.clone(),
+                    s.task.draft_key.clone(),
+                );
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
                 self.refresh_jobs();
                 true
             }
@@ -554,7 +586,10 @@ impl GroundworkApp {
                 false
             }
             Err(SyncError::Stopped) => {
-                s.notice = Some("The sync engine stopped; your draft is saved. Restart the app to submit.".into());
+                s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
                 false
             }
         }

@@ -79,7 +79,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("recent.json");
         let a = RecentWorkspace::Local { path: "/a".into() };
-        let b = RecentWorkspace::S3 { uri: "s3://b/p".into(), profile: Some("dev".into()), endpoint: None };
+        let b = RecentWorkspace::S3 {
+            uri: "s3://b/p".into(),
+            profile: Some("dev".into()),
+            endpoint: None,
+        };
         remember(&path, a.clone()).unwrap();
         remember(&path, b.clone()).unwrap();
         remember(&path, a.clone()).unwrap();

@@ -211,7 +211,12 @@ mod tests {
         for c in ALL {
             assert!(labels.insert(c.label), "label {} twice", c.label);
             if let Some(s) = c.shortcut {
-                assert!(shortcuts.insert((c.group, s)), "{} reuses a shortcut in {}", c.label, c.group);
+                assert!(
+                    shortcuts.insert((c.group, s)),
+                    "{} reuses a shortcut in {}",
+                    c.label,
+                    c.group
+                );
             }
         }
     }

@@ -101,13 +101,23 @@ pub fn home_ui(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>) -> Vec
     }
 
     egui::Panel::top("home-top")
-        .frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)))
+        .frame(
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
+        )
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Groundwork").heading().strong());
-                ui.label(RichText::new(model.workspace.unwrap_or("no workspace open")).color(theme::TEXT_WEAK));
+                ui.label(
+                    RichText::new(model.workspace.unwrap_or("no workspace open"))
+                        .color(theme::TEXT_WEAK),
+                );
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.label(RichText::new(format!("Signed in as {}", model.worker)).color(theme::TEXT_WEAK));
+                    ui.label(
+                        RichText::new(format!("Signed in as {}", model.worker))
+                            .color(theme::TEXT_WEAK),
+                    );
                     if let Some(sync) = model.sync {
                         ui.separator();
                         widgets::sync_badge(ui, sync);
@@ -118,7 +128,11 @@ pub fn home_ui(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>) -> Vec
 
     if let Some(notice) = model.notice {
         egui::Panel::bottom("home-notice")
-            .frame(egui::Frame::new().fill(theme::with_alpha(theme::WARN, 0.2)).inner_margin(theme::SPACE as i8))
+            .frame(
+                egui::Frame::new()
+                    .fill(theme::with_alpha(theme::WARN, 0.2))
+                    .inner_margin(theme::SPACE as i8),
+            )
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.label(notice);
@@ -146,29 +160,55 @@ pub fn home_ui(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>) -> Vec
     actions
 }
 
-fn workspace_panel(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>, actions: &mut Vec<HomeAction>) {
+fn workspace_panel(
+    ui: &mut Ui,
+    state: &mut HomeState,
+    model: &HomeModel<'_>,
+    actions: &mut Vec<HomeAction>,
+) {
     widgets::section(ui, "Recent workspaces");
     if model.recent.is_empty() {
         ui.label(RichText::new("None yet.").color(theme::TEXT_WEAK));
     }
     for recent in model.recent {
         let current = model.workspace == Some(recent.as_str());
-        let r = ui.add(egui::Button::selectable(current, short_path(recent)).truncate()).on_hover_text(recent);
+        let r = ui
+            .add(egui::Button::selectable(current, short_path(recent)).truncate())
+            .on_hover_text(recent);
         if r.clicked() && !current {
             actions.push(HomeAction::OpenRecent(recent.clone()));
         }
     }
     ui.add_space(theme::SPACE * 2.0);
     widgets::section(ui, "Local folder");
-    ui.add(egui::TextEdit::singleline(&mut state.local_path).hint_text("Folder path").desired_width(f32::INFINITY));
-    if ui.add_enabled(!state.local_path.trim().is_empty(), egui::Button::new("Open folder")).clicked() {
+    ui.add(
+        egui::TextEdit::singleline(&mut state.local_path)
+            .hint_text("Folder path")
+            .desired_width(f32::INFINITY),
+    );
+    if ui
+        .add_enabled(!state.local_path.trim().is_empty(), egui::Button::new("Open folder"))
+        .clicked()
+    {
         actions.push(HomeAction::OpenLocal(state.local_path.trim().to_owned()));
     }
     ui.add_space(theme::SPACE * 2.0);
     widgets::section(ui, "S3 workspace");
-    ui.add(egui::TextEdit::singleline(&mut state.s3_uri).hint_text("s3://bucket/prefix").desired_width(f32::INFINITY));
-    ui.add(egui::TextEdit::singleline(&mut state.s3_profile).hint_text("AWS profile (optional)").desired_width(f32::INFINITY));
-    ui.add(egui::TextEdit::singleline(&mut state.s3_endpoint).hint_text("Endpoint URL (optional)").desired_width(f32::INFINITY));
+    ui.add(
+        egui::TextEdit::singleline(&mut state.s3_uri)
+            .hint_text("s3://bucket/prefix")
+            .desired_width(f32::INFINITY),
+    );
+    ui.add(
+        egui::TextEdit::singleline(&mut state.s3_profile)
+            .hint_text("AWS profile (optional)")
+            .desired_width(f32::INFINITY),
+    );
+    ui.add(
+        egui::TextEdit::singleline(&mut state.s3_endpoint)
+            .hint_text("Endpoint URL (optional)")
+            .desired_width(f32::INFINITY),
+    );
     let valid = state.s3_uri.trim().starts_with("s3://");
     if command::button(ui, &all::OPEN_WORKSPACE, valid) {
         actions.push(HomeAction::OpenS3 {
@@ -191,7 +231,12 @@ fn short_path(path: &str) -> String {
     }
 }
 
-fn jobs_panel(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>, actions: &mut Vec<HomeAction>) {
+fn jobs_panel(
+    ui: &mut Ui,
+    state: &mut HomeState,
+    model: &HomeModel<'_>,
+    actions: &mut Vec<HomeAction>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Your jobs");
         if model.loading {
@@ -219,63 +264,101 @@ fn jobs_panel(ui: &mut Ui, state: &mut HomeState, model: &HomeModel<'_>, actions
         state.selected_job = model.jobs.iter().find(|j| j.supported).map(|j| j.name.clone());
     }
     let detail_height = 150.0;
-    egui::ScrollArea::vertical().max_height((ui.available_height() - detail_height).max(120.0)).auto_shrink([false, true]).show(ui, |ui| {
-        egui::Grid::new("jobs").num_columns(5).spacing([theme::SPACE * 2.0, theme::SPACE]).striped(true).show(ui, |ui| {
-            for h in ["Job", "Task type", "Status", "Progress", ""] {
-                ui.label(RichText::new(h).small().strong().color(theme::TEXT_WEAK));
-            }
-            ui.end_row();
-            for job in model.jobs {
-                let selected = state.selected_job.as_deref() == Some(job.name.as_str());
-                if ui.add(egui::Button::selectable(selected, job.name.as_str())).clicked() {
-                    state.selected_job = Some(job.name.clone());
-                }
-                let kind = RichText::new(&job.kind).color(if job.supported { theme::TEXT } else { theme::TEXT_WEAK });
-                ui.label(kind);
-                ui.label(RichText::new(&job.status).color(status_color(&job.status)));
-                let fraction = if job.total == 0 { 0.0 } else { job.labeled as f32 / job.total as f32 };
-                ui.add(egui::ProgressBar::new(fraction).desired_width(140.0).text(format!("{} / {}", job.labeled, job.total)));
-                if job.held > 0 {
-                    ui.label(RichText::new(format!("{} in progress", job.held)).small().color(theme::WARN));
-                } else {
-                    ui.label("");
-                }
-                ui.end_row();
-            }
+    egui::ScrollArea::vertical()
+        .max_height((ui.available_height() - detail_height).max(120.0))
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("jobs")
+                .num_columns(5)
+                .spacing([theme::SPACE * 2.0, theme::SPACE])
+                .striped(true)
+                .show(ui, |ui| {
+                    for h in ["Job", "Task type", "Status", "Progress", ""] {
+                        ui.label(RichText::new(h).small().strong().color(theme::TEXT_WEAK));
+                    }
+                    ui.end_row();
+                    for job in model.jobs {
+                        let selected = state.selected_job.as_deref() == Some(job.name.as_str());
+                        if ui.add(egui::Button::selectable(selected, job.name.as_str())).clicked() {
+                            state.selected_job = Some(job.name.clone());
+                        }
+                        let kind = RichText::new(&job.kind).color(if job.supported {
+                            theme::TEXT
+                        } else {
+                            theme::TEXT_WEAK
+                        });
+                        ui.label(kind);
+                        ui.label(RichText::new(&job.status).color(status_color(&job.status)));
+                        let fraction = if job.total == 0 {
+                            0.0
+                        } else {
+                            job.labeled as f32 / job.total as f32
+                        };
+                        ui.add(
+                            egui::ProgressBar::new(fraction)
+                                .desired_width(140.0)
+                                .text(format!("{} / {}", job.labeled, job.total)),
+                        );
+                        if job.held > 0 {
+                            ui.label(
+                                RichText::new(format!("{} in progress", job.held))
+                                    .small()
+                                    .color(theme::WARN),
+                            );
+                        } else {
+                            ui.label("");
+                        }
+                        ui.end_row();
+                    }
+                });
         });
-    });
     ui.add_space(theme::SPACE * 2.0);
-    let Some(job) = state.selected_job.as_ref().and_then(|s| model.jobs.iter().find(|j| &j.name == s)) else {
+    let Some(job) =
+        state.selected_job.as_ref().and_then(|s| model.jobs.iter().find(|j| &j.name == s))
+    else {
         return;
     };
-    egui::Frame::new().fill(theme::SURFACE).corner_radius(theme::RADIUS).inner_margin(theme::SPACE as i8 * 2).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.label(RichText::new(&job.title).heading());
-        ui.label(RichText::new(&job.description).color(theme::TEXT_WEAK));
-        ui.add_space(theme::SPACE);
-        ui.horizontal(|ui| {
-            let enabled = job.supported && !model.starting && job.status == "InProgress";
-            let label = RichText::new(all::START_WORKING.label).strong().color(egui::Color32::WHITE);
-            let hint = if !job.supported {
-                "This task type has no view in this app yet.".to_owned()
-            } else if job.held > 0 {
-                "Resumes the task you left, with its saved draft.".to_owned()
-            } else {
-                all::START_WORKING.hint(ui.ctx())
-            };
-            let r = ui.add_enabled(enabled, egui::Button::new(label).fill(theme::ACCENT)).on_hover_text(hint.clone()).on_disabled_hover_text(hint);
-            let pressed = enabled && !ui.ctx().egui_wants_keyboard_input() && all::START_WORKING.pressed(ui.ctx());
-            if r.clicked() || pressed {
-                actions.push(HomeAction::StartWorking(job.name.clone()));
-            }
-            if model.starting {
-                ui.spinner();
-                ui.label(RichText::new("Claiming a task…").color(theme::TEXT_WEAK));
-            } else if job.held > 0 {
-                ui.label(RichText::new("You have a task of this job in progress.").color(theme::TEXT_WEAK));
-            }
+    egui::Frame::new()
+        .fill(theme::SURFACE)
+        .corner_radius(theme::RADIUS)
+        .inner_margin(theme::SPACE as i8 * 2)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(&job.title).heading());
+            ui.label(RichText::new(&job.description).color(theme::TEXT_WEAK));
+            ui.add_space(theme::SPACE);
+            ui.horizontal(|ui| {
+                let enabled = job.supported && !model.starting && job.status == "InProgress";
+                let label =
+                    RichText::new(all::START_WORKING.label).strong().color(egui::Color32::WHITE);
+                let hint = if !job.supported {
+                    "This task type has no view in this app yet.".to_owned()
+                } else if job.held > 0 {
+                    "Resumes the task you left, with its saved draft.".to_owned()
+                } else {
+                    all::START_WORKING.hint(ui.ctx())
+                };
+                let r = ui
+                    .add_enabled(enabled, egui::Button::new(label).fill(theme::ACCENT))
+                    .on_hover_text(hint.clone())
+                    .on_disabled_hover_text(hint);
+                let pressed = enabled
+                    && !ui.ctx().egui_wants_keyboard_input()
+                    && all::START_WORKING.pressed(ui.ctx());
+                if r.clicked() || pressed {
+                    actions.push(HomeAction::StartWorking(job.name.clone()));
+                }
+                if model.starting {
+                    ui.spinner();
+                    ui.label(RichText::new("Claiming a task…").color(theme::TEXT_WEAK));
+                } else if job.held > 0 {
+                    ui.label(
+                        RichText::new("You have a task of this job in progress.")
+                            .color(theme::TEXT_WEAK),
+                    );
+                }
+            });
         });
-    });
 }
 
 fn status_color(status: &str) -> egui::Color32 {

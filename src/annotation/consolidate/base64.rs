@@ -44,8 +44,7 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, (usize, &'static str)> {
 
 /// Encodes `bytes` in the standard alphabet with `=` padding (the form `pngImageData` takes).
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sym = |v: u8| char::from(ALPHABET[usize::from(v & 63)]);
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

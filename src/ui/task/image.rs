@@ -34,7 +34,9 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: 
     widgets::section(ui, "Tools");
     ui.horizontal(|ui| {
         for (tool, c) in [(Tool::Draw, &all::TOOL_DRAW), (Tool::Select, &all::TOOL_SELECT)] {
-            let r = ui.add(egui::Button::selectable(view.tool == tool, c.label)).on_hover_text(c.hint(ui.ctx()));
+            let r = ui
+                .add(egui::Button::selectable(view.tool == tool, c.label))
+                .on_hover_text(c.hint(ui.ctx()));
             if r.clicked() {
                 view.tool = tool;
                 view.pending.clear();
@@ -53,8 +55,12 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: 
     ui.label(
         RichText::new(match (view.tool, kind) {
             (Tool::Draw, ShapeKind::Box) => "Drag on the image to draw a box.",
-            (Tool::Draw, ShapeKind::Polygon) => "Click the corners; Enter, a double-click or the first corner closes it.",
-            (Tool::Draw, ShapeKind::Polyline) => "Click the points; Enter or a double-click finishes.",
+            (Tool::Draw, ShapeKind::Polygon) => {
+                "Click the corners; Enter, a double-click or the first corner closes it."
+            }
+            (Tool::Draw, ShapeKind::Polyline) => {
+                "Click the points; Enter or a double-click finishes."
+            }
             (Tool::Draw, ShapeKind::Keypoint) => "Click to place a point.",
             (Tool::Pan, _) => "Drag to pan; the wheel zooms.",
             _ => "Click a shape to select it; drag to move, handles to resize.",
@@ -68,7 +74,9 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: 
     let selected_class = view.selected.and_then(|id| doc.content().shape(id)).map(|s| s.class);
     let shown = selected_class.unwrap_or(view.active_class);
     let labels = doc.labels().to_vec();
-    if let Some(class) = labels_list(ui, &labels, &|i| theme::label_color(i), &|i| i == shown, false) {
+    if let Some(class) =
+        labels_list(ui, &labels, &|i| theme::label_color(i), &|i| i == shown, false)
+    {
         view.active_class = class;
         if let Some(id) = view.selected {
             let _ = doc.set_class(id, class);
@@ -78,14 +86,19 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: 
     ui.add_space(theme::SPACE);
     widgets::section(ui, "Selection");
     let Some(shape) = view.selected.and_then(|id| doc.content().shape(id)).cloned() else {
-        ui.label(RichText::new(format!("No {} selected.", kind_noun(kind))).color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new(format!("No {} selected.", kind_noun(kind))).color(theme::TEXT_WEAK),
+        );
         return;
     };
     ui.horizontal(|ui| {
         let b = shape.geometry.bounds();
         let name = labels.get(shape.class).map_or("", String::as_str);
         ui.label(RichText::new(format!("{name} {}", kind_noun(kind))).strong());
-        ui.label(RichText::new(format!("{:.0}×{:.0} at {:.0}, {:.0}", b.width, b.height, b.left, b.top)).color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new(format!("{:.0}×{:.0} at {:.0}, {:.0}", b.width, b.height, b.left, b.top))
+                .color(theme::TEXT_WEAK),
+        );
     });
     if command::button(ui, &all::DELETE, true) {
         let _ = doc.remove_shape(shape.id);
@@ -125,29 +138,47 @@ fn attribute_editor(
     match (&spec.attribute_type, &spec.enum_values) {
         (AttributeType::String, Some(options)) => {
             let shown = current.and_then(Value::as_str).unwrap_or("—").to_owned();
-            egui::ComboBox::from_id_salt(("attr", id, &spec.name)).selected_text(shown).show_ui(ui, |ui| {
-                if ui.selectable_label(current.is_none(), "—").clicked() {
-                    let _ = doc.set_attribute(id, &spec.name, None);
-                }
-                for option in options {
-                    let on = current.and_then(Value::as_str) == Some(option.as_str());
-                    if ui.selectable_label(on, option).clicked() {
-                        let _ = doc.set_attribute(id, &spec.name, Some(Value::from(option.clone())));
+            egui::ComboBox::from_id_salt(("attr", id, &spec.name)).selected_text(shown).show_ui(
+                ui,
+                |ui| {
+                    if ui.selectable_label(current.is_none(), "—").clicked() {
+                        let _ = doc.set_attribute(id, &spec.name, None);
                     }
-                }
-            });
+                    for option in options {
+                        let on = current.and_then(Value::as_str) == Some(option.as_str());
+                        if ui.selectable_label(on, option).clicked() {
+                            let _ = doc.set_attribute(
+                                id,
+                                &spec.name,
+                                Some(Value::from(option.clone())),
+                            );
+                        }
+                    }
+                },
+            );
         }
         (AttributeType::Number, _) => {
-            let (lo, hi) = (spec.minimum.unwrap_or(0.0), spec.maximum.unwrap_or(100.0).max(spec.minimum.unwrap_or(0.0)));
+            let (lo, hi) = (
+                spec.minimum.unwrap_or(0.0),
+                spec.maximum.unwrap_or(100.0).max(spec.minimum.unwrap_or(0.0)),
+            );
             let mut v = current.and_then(Value::as_f64).unwrap_or(lo);
             let r = ui.add(egui::Slider::new(&mut v, lo..=hi).text(spec.name.as_str()));
             if r.drag_stopped() || (r.changed() && !r.dragged()) {
-                let _ = doc.set_attribute(id, &spec.name, serde_json::Number::from_f64(v).map(Value::Number));
+                let _ = doc.set_attribute(
+                    id,
+                    &spec.name,
+                    serde_json::Number::from_f64(v).map(Value::Number),
+                );
             }
         }
         _ => {
             let mut text = current.and_then(Value::as_str).unwrap_or_default().to_owned();
-            let r = ui.add(egui::TextEdit::singleline(&mut text).hint_text(spec.name.as_str()).desired_width(f32::INFINITY));
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text(spec.name.as_str())
+                    .desired_width(f32::INFINITY),
+            );
             if r.changed() {
                 let after = (!text.is_empty()).then(|| Value::from(text));
                 let _ = doc.set_attribute(id, &spec.name, after);
@@ -170,7 +201,8 @@ pub fn canvas(
     let tolerance = f64::from(theme::PICK_TOLERANCE / view.viewport.zoom.max(1e-3));
     let size = doc.image_size();
     let (w, h) = (f64::from(size.width), f64::from(size.height));
-    let pointer = ui.input(|i| i.pointer.interact_pos()).map(|p| view.viewport.image_from_screen(p));
+    let pointer =
+        ui.input(|i| i.pointer.interact_pos()).map(|p| view.viewport.image_from_screen(p));
 
     // --- keyboard ---------------------------------------------------------------------------
     if !typing {
@@ -181,10 +213,11 @@ pub fn canvas(
             view.pending.clear();
             view.drag = None;
         }
-        if all::DELETE.pressed(&ctx) || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Backspace)) {
-            if let Some(id) = view.selected.take() {
-                let _ = doc.remove_shape(id);
-            }
+        if (all::DELETE.pressed(&ctx)
+            || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Backspace)))
+            && let Some(id) = view.selected.take()
+        {
+            let _ = doc.remove_shape(id);
         }
         if all::NEXT_SHAPE.pressed(&ctx) {
             let shapes = &doc.content().shapes;
@@ -206,7 +239,8 @@ pub fn canvas(
     // --- pointer ----------------------------------------------------------------------------
     let primary = egui::PointerButton::Primary;
     if response.drag_started_by(primary) && view.tool != Tool::Pan {
-        let origin = ui.input(|i| i.pointer.press_origin()).map(|p| view.viewport.image_from_screen(p));
+        let origin =
+            ui.input(|i| i.pointer.press_origin()).map(|p| view.viewport.image_from_screen(p));
         if let Some(start) = origin {
             view.drag = start_drag(view, doc, kind, start, tolerance);
         }
@@ -237,10 +271,10 @@ pub fn canvas(
             Drag::Stroke { .. } => {}
         }
     }
-    if response.drag_stopped() {
-        if let Some(drag) = view.drag.take() {
-            finish_drag(view, doc, drag, w, h);
-        }
+    if response.drag_stopped()
+        && let Some(drag) = view.drag.take()
+    {
+        finish_drag(view, doc, drag, w, h);
     }
     if response.clicked_by(primary) && view.drag.is_none() {
         if let Some(p) = pointer {
@@ -257,9 +291,11 @@ pub fn canvas(
         None
     };
     let live = match &view.drag {
-        Some(Drag::Move { id, current, .. } | Drag::Resize { id, current, .. } | Drag::Vertex { id, current, .. }) => {
-            Some((*id, current))
-        }
+        Some(
+            Drag::Move { id, current, .. }
+            | Drag::Resize { id, current, .. }
+            | Drag::Vertex { id, current, .. },
+        ) => Some((*id, current)),
         _ => None,
     };
     let names = doc.labels().to_vec();
@@ -272,9 +308,17 @@ pub fn canvas(
     );
     let color = theme::label_color(view.active_class);
     if let Some(Drag::NewBox { start, current }) = &view.drag {
-        let r = egui::Rect::from_two_pos(view.viewport.screen_from_image(*start), view.viewport.screen_from_image(*current));
+        let r = egui::Rect::from_two_pos(
+            view.viewport.screen_from_image(*start),
+            view.viewport.screen_from_image(*current),
+        );
         painter.rect_filled(r, 0.0, theme::with_alpha(color, theme::SHAPE_FILL_ALPHA));
-        painter.rect_stroke(r, 0.0, egui::Stroke::new(theme::SHAPE_STROKE, color), egui::StrokeKind::Middle);
+        painter.rect_stroke(
+            r,
+            0.0,
+            egui::Stroke::new(theme::SHAPE_STROKE, color),
+            egui::StrokeKind::Middle,
+        );
     }
     paint_pending(painter, view, color, kind == ShapeKind::Polygon);
     if view.tool == Tool::Draw
@@ -299,16 +343,23 @@ pub fn paint_pending(painter: &egui::Painter, view: &TaskView, color: Color32, c
     if view.pending.is_empty() {
         return;
     }
-    let mut pts: Vec<egui::Pos2> = view.pending.iter().map(|p| view.viewport.screen_from_image(*p)).collect();
+    let mut pts: Vec<egui::Pos2> =
+        view.pending.iter().map(|p| view.viewport.screen_from_image(*p)).collect();
     if let Some(h) = view.hover {
         pts.push(view.viewport.screen_from_image(h));
     }
     let stroke = egui::Stroke::new(theme::SHAPE_STROKE, color);
     painter.add(egui::Shape::line(pts.clone(), stroke));
-    if closed && pts.len() > 2
+    if closed
+        && pts.len() > 2
         && let (Some(first), Some(last)) = (pts.first(), pts.last())
     {
-        painter.add(egui::Shape::dashed_line(&[*last, *first], egui::Stroke::new(1.0, color), 4.0, 4.0));
+        painter.add(egui::Shape::dashed_line(
+            &[*last, *first],
+            egui::Stroke::new(1.0, color),
+            4.0,
+            4.0,
+        ));
     }
     for p in pts.iter().take(view.pending.len()) {
         painter.circle_filled(*p, theme::POINT_RADIUS, color);
@@ -316,21 +367,35 @@ pub fn paint_pending(painter: &egui::Painter, view: &TaskView, color: Color32, c
     }
 }
 
-fn start_drag(view: &mut TaskView, doc: &Document, kind: ShapeKind, start: Point2, tolerance: f64) -> Option<Drag> {
+fn start_drag(
+    view: &mut TaskView,
+    doc: &Document,
+    kind: ShapeKind,
+    start: Point2,
+    tolerance: f64,
+) -> Option<Drag> {
     // Handles and vertices of the selected shape first.
     if let Some(shape) = view.selected.and_then(|id| doc.content().shape(id)) {
         match &shape.geometry {
             Geometry::Box(b) => {
                 for (handle, p) in box_handles(b) {
                     if (p.x - start.x).abs() <= tolerance && (p.y - start.y).abs() <= tolerance {
-                        return Some(Drag::Resize { id: shape.id, handle, current: shape.geometry.clone() });
+                        return Some(Drag::Resize {
+                            id: shape.id,
+                            handle,
+                            current: shape.geometry.clone(),
+                        });
                     }
                 }
             }
             Geometry::Polygon(v) | Geometry::Polyline(v) => {
                 for (index, p) in v.iter().enumerate() {
                     if ((p.x - start.x).powi(2) + (p.y - start.y).powi(2)).sqrt() <= tolerance {
-                        return Some(Drag::Vertex { id: shape.id, index, current: shape.geometry.clone() });
+                        return Some(Drag::Vertex {
+                            id: shape.id,
+                            index,
+                            current: shape.geometry.clone(),
+                        });
                     }
                 }
             }
@@ -363,15 +428,25 @@ fn finish_drag(view: &mut TaskView, doc: &mut Document, drag: Drag, w: f64, h: f
                 }
             }
         }
-        Drag::Move { id, current, .. } | Drag::Resize { id, current, .. } | Drag::Vertex { id, current, .. } => {
+        Drag::Move { id, current, .. }
+        | Drag::Resize { id, current, .. }
+        | Drag::Vertex { id, current, .. } => {
             let _ = doc.set_geometry(id, current.clamped(w, h));
         }
         Drag::Stroke { .. } => {}
     }
 }
 
-fn click(view: &mut TaskView, doc: &mut Document, kind: ShapeKind, p: Point2, tolerance: f64, double: bool) {
-    let drawing_points = view.tool == Tool::Draw && matches!(kind, ShapeKind::Polygon | ShapeKind::Polyline);
+fn click(
+    view: &mut TaskView,
+    doc: &mut Document,
+    kind: ShapeKind,
+    p: Point2,
+    tolerance: f64,
+    double: bool,
+) {
+    let drawing_points =
+        view.tool == Tool::Draw && matches!(kind, ShapeKind::Polygon | ShapeKind::Polyline);
     if drawing_points {
         if double {
             finish_pending(view, doc, kind);
@@ -379,10 +454,15 @@ fn click(view: &mut TaskView, doc: &mut Document, kind: ShapeKind, p: Point2, to
         }
         let closes = kind == ShapeKind::Polygon
             && view.pending.len() >= 3
-            && view.pending.first().is_some_and(|f| ((f.x - p.x).powi(2) + (f.y - p.y).powi(2)).sqrt() <= tolerance);
+            && view
+                .pending
+                .first()
+                .is_some_and(|f| ((f.x - p.x).powi(2) + (f.y - p.y).powi(2)).sqrt() <= tolerance);
         if closes {
             finish_pending(view, doc, kind);
-        } else if view.pending.is_empty() && let Some(id) = pick(&doc.content().shapes, p, tolerance) {
+        } else if view.pending.is_empty()
+            && let Some(id) = pick(&doc.content().shapes, p, tolerance)
+        {
             view.selected = Some(id);
         } else {
             view.selected = None;
@@ -390,10 +470,18 @@ fn click(view: &mut TaskView, doc: &mut Document, kind: ShapeKind, p: Point2, to
         }
         return;
     }
-    if view.tool == Tool::Draw && kind == ShapeKind::Keypoint && pick(&doc.content().shapes, p, tolerance).is_none() {
+    if view.tool == Tool::Draw
+        && kind == ShapeKind::Keypoint
+        && pick(&doc.content().shapes, p, tolerance).is_none()
+    {
         let size = doc.image_size();
-        let inside = p.x >= 0.0 && p.y >= 0.0 && p.x <= f64::from(size.width) && p.y <= f64::from(size.height);
-        if inside && let Ok(id) = doc.add_shape(view.active_class, Geometry::Keypoint(p), BTreeMap::new()) {
+        let inside = p.x >= 0.0
+            && p.y >= 0.0
+            && p.x <= f64::from(size.width)
+            && p.y <= f64::from(size.height);
+        if inside
+            && let Ok(id) = doc.add_shape(view.active_class, Geometry::Keypoint(p), BTreeMap::new())
+        {
             view.selected = Some(id);
         }
         return;

@@ -185,9 +185,9 @@ impl TaskView {
     pub fn default_tool(template: &TaskTemplate) -> Tool {
         match template {
             TaskTemplate::SemanticSegmentation => Tool::Brush,
-            TaskTemplate::Classification | TaskTemplate::MultiLabel | TaskTemplate::Verification => {
-                Tool::Pan
-            }
+            TaskTemplate::Classification
+            | TaskTemplate::MultiLabel
+            | TaskTemplate::Verification => Tool::Pan,
             _ => Tool::Draw,
         }
     }
@@ -297,7 +297,12 @@ pub fn format_time_left(secs: i64) -> String {
 }
 
 /// The whole task screen. Returns the actions the worker asked for.
-pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &TaskChrome<'_>) -> Vec<TaskAction> {
+pub fn task_ui(
+    ui: &mut Ui,
+    view: &mut TaskView,
+    doc: &mut Document,
+    chrome: &TaskChrome<'_>,
+) -> Vec<TaskAction> {
     let mut actions = Vec::new();
     let ctx = ui.ctx().clone();
     let typing = ctx.egui_wants_keyboard_input();
@@ -322,7 +327,9 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
             view.viewport.fit_pending = true;
         }
         let center = view.viewport.rect.center();
-        if all::ZOOM_IN.pressed(&ctx) || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Equals)) {
+        if all::ZOOM_IN.pressed(&ctx)
+            || ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Equals))
+        {
             view.viewport.zoom_around(center, ZOOM_STEP);
         }
         if all::ZOOM_OUT.pressed(&ctx) {
@@ -345,60 +352,92 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
     }
 
     // --- top bar ----------------------------------------------------------------------------
-    egui::Panel::top("task-top").frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8))).show(ui, |ui| {
-        ui.horizontal(|ui| {
-            if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
-                actions.push(TaskAction::StopAndResume);
-            }
-            ui.separator();
-            ui.label(RichText::new(chrome.title).strong());
-            ui.label(RichText::new(format!("{} · object {}", chrome.job_name, chrome.object_id)).color(theme::TEXT_WEAK));
-            ui.separator();
-            if command::button(ui, &all::UNDO, doc.can_undo()) {
-                doc.undo();
-                view.drag = None;
-            }
-            if command::button(ui, &all::REDO, doc.can_redo()) {
-                doc.redo();
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let submit_enabled = doc.incomplete().is_none() && !chrome.busy;
-                let hint = doc.incomplete().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
-                let submit = ui
-                    .add_enabled(submit_enabled, egui::Button::new(RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE)).fill(theme::ACCENT))
-                    .on_hover_text(hint)
-                    .on_disabled_hover_text(doc.incomplete().unwrap_or_default());
-                if submit.clicked() {
-                    actions.push(TaskAction::Submit);
-                }
-                if command::button(ui, &all::DECLINE, !chrome.busy) {
-                    actions.push(TaskAction::Decline);
-                }
-                if command::button(ui, &all::RELEASE, !chrome.busy) {
-                    actions.push(TaskAction::Release);
+    egui::Panel::top("task-top")
+        .frame(
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
+        )
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
+                    actions.push(TaskAction::StopAndResume);
                 }
                 ui.separator();
-                widgets::sync_badge(ui, chrome.sync);
-                if let Some(secs) = chrome.time_left_secs {
-                    ui.separator();
-                    let color = if secs < 60 { theme::ERROR } else if secs < 300 { theme::WARN } else { theme::TEXT_WEAK };
-                    ui.label(RichText::new(format!("Time left {}", format_time_left(secs))).color(color))
-                        .on_hover_text("Submit before the task's time limit, or it goes back to the pool.");
+                ui.label(RichText::new(chrome.title).strong());
+                ui.label(
+                    RichText::new(format!("{} · object {}", chrome.job_name, chrome.object_id))
+                        .color(theme::TEXT_WEAK),
+                );
+                ui.separator();
+                if command::button(ui, &all::UNDO, doc.can_undo()) {
+                    doc.undo();
+                    view.drag = None;
                 }
+                if command::button(ui, &all::REDO, doc.can_redo()) {
+                    doc.redo();
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let submit_enabled = doc.incomplete().is_none() && !chrome.busy;
+                    let hint = doc.incomplete().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
+                    let submit = ui
+                        .add_enabled(
+                            submit_enabled,
+                            egui::Button::new(
+                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
+                            )
+                            .fill(theme::ACCENT),
+                        )
+                        .on_hover_text(hint)
+                        .on_disabled_hover_text(doc.incomplete().unwrap_or_default());
+                    if submit.clicked() {
+                        actions.push(TaskAction::Submit);
+                    }
+                    if command::button(ui, &all::DECLINE, !chrome.busy) {
+                        actions.push(TaskAction::Decline);
+                    }
+                    if command::button(ui, &all::RELEASE, !chrome.busy) {
+                        actions.push(TaskAction::Release);
+                    }
+                    ui.separator();
+                    widgets::sync_badge(ui, chrome.sync);
+                    if let Some(secs) = chrome.time_left_secs {
+                        ui.separator();
+                        let color = if secs < 60 {
+                            theme::ERROR
+                        } else if secs < 300 {
+                            theme::WARN
+                        } else {
+                            theme::TEXT_WEAK
+                        };
+                        ui.label(
+                            RichText::new(format!("Time left {}", format_time_left(secs)))
+                                .color(color),
+                        )
+                        .on_hover_text(
+                            "Submit before the task's time limit, or it goes back to the pool.",
+                        );
+                    }
+                });
             });
         });
-    });
 
     // --- notice -----------------------------------------------------------------------------
     if let Some(notice) = chrome.notice {
-        egui::Panel::bottom("task-notice").frame(egui::Frame::new().fill(theme::with_alpha(theme::WARN, 0.2)).inner_margin(theme::SPACE as i8)).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(notice).color(theme::TEXT));
-                if ui.button("Dismiss").clicked() {
-                    actions.push(TaskAction::DismissNotice);
-                }
+        egui::Panel::bottom("task-notice")
+            .frame(
+                egui::Frame::new()
+                    .fill(theme::with_alpha(theme::WARN, 0.2))
+                    .inner_margin(theme::SPACE as i8),
+            )
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(notice).color(theme::TEXT));
+                    if ui.button("Dismiss").clicked() {
+                        actions.push(TaskAction::DismissNotice);
+                    }
+                });
             });
-        });
     }
 
     // --- shortcuts panel --------------------------------------------------------------------
@@ -416,7 +455,9 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                 instructions_section(ui, view, chrome);
                 match template {
-                    TaskTemplate::Classification | TaskTemplate::MultiLabel => classify::side_panel(ui, view, doc),
+                    TaskTemplate::Classification | TaskTemplate::MultiLabel => {
+                        classify::side_panel(ui, view, doc)
+                    }
                     TaskTemplate::Verification => verify::side_panel(ui, view, doc),
                     TaskTemplate::SemanticSegmentation => segment::side_panel(ui, view, doc),
                     _ => image::side_panel(ui, view, doc, chrome),
@@ -424,7 +465,11 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
                 view_section(ui, view, &mut actions);
                 if chrome.resumed {
                     ui.add_space(theme::SPACE);
-                    ui.label(RichText::new("Resumed from your saved draft.").small().color(theme::TEXT_WEAK));
+                    ui.label(
+                        RichText::new("Resumed from your saved draft.")
+                            .small()
+                            .color(theme::TEXT_WEAK),
+                    );
                 }
             });
         });
@@ -448,7 +493,8 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
             return;
         };
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Image viewport"));
+        response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Image viewport"));
         view.viewport.begin_frame(rect, image.size);
         let primary_pans = view.tool == Tool::Pan;
         view.viewport.handle_input(ui, &response, primary_pans);
@@ -458,7 +504,9 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
         match template {
             TaskTemplate::Classification | TaskTemplate::MultiLabel => {}
             TaskTemplate::Verification => verify::canvas(ui, &painter, view, doc),
-            TaskTemplate::SemanticSegmentation => segment::canvas(ui, &painter, &response, view, doc, typing),
+            TaskTemplate::SemanticSegmentation => {
+                segment::canvas(ui, &painter, &response, view, doc, typing)
+            }
             _ => image::canvas(ui, &painter, &response, view, doc, typing),
         }
         status_line(&painter, rect, view, doc);
@@ -468,7 +516,8 @@ pub fn task_ui(ui: &mut Ui, view: &mut TaskView, doc: &mut Document, chrome: &Ta
 
 fn status_line(painter: &egui::Painter, rect: egui::Rect, view: &TaskView, doc: &Document) {
     let size = doc.image_size();
-    let mut text = format!("{}×{} px · {:.0}%", size.width, size.height, view.viewport.zoom * 100.0);
+    let mut text =
+        format!("{}×{} px · {:.0}%", size.width, size.height, view.viewport.zoom * 100.0);
     if let Some(p) = view.hover
         && p.x >= 0.0
         && p.y >= 0.0
@@ -483,7 +532,11 @@ fn status_line(painter: &egui::Painter, rect: egui::Rect, view: &TaskView, doc: 
     let font = egui::FontId::proportional(12.0);
     let galley = painter.layout_no_wrap(text, font, theme::TEXT_WEAK);
     let at = rect.left_bottom() + egui::vec2(theme::SPACE, -theme::SPACE - galley.size().y);
-    painter.rect_filled(egui::Rect::from_min_size(at - egui::vec2(4.0, 2.0), galley.size() + egui::vec2(8.0, 4.0)), 3.0, theme::OVERLAY_TEXT_BG);
+    painter.rect_filled(
+        egui::Rect::from_min_size(at - egui::vec2(4.0, 2.0), galley.size() + egui::vec2(8.0, 4.0)),
+        3.0,
+        theme::OVERLAY_TEXT_BG,
+    );
     painter.galley(at, galley, theme::TEXT_WEAK);
 }
 
@@ -522,10 +575,14 @@ fn view_section(ui: &mut Ui, view: &mut TaskView, actions: &mut Vec<TaskAction>)
             view.toggle_pan();
         }
     });
-    let b = ui.add(egui::Slider::new(&mut view.brightness, -1.0..=1.0).text("Brightness").fixed_decimals(2));
-    let c = ui.add(egui::Slider::new(&mut view.contrast, 0.2..=3.0).text("Contrast").fixed_decimals(2));
+    let b = ui.add(
+        egui::Slider::new(&mut view.brightness, -1.0..=1.0).text("Brightness").fixed_decimals(2),
+    );
+    let c =
+        ui.add(egui::Slider::new(&mut view.contrast, 0.2..=3.0).text("Contrast").fixed_decimals(2));
     if b.changed() || c.changed() {
-        actions.push(TaskAction::AdjustImage { brightness: view.brightness, contrast: view.contrast });
+        actions
+            .push(TaskAction::AdjustImage { brightness: view.brightness, contrast: view.contrast });
     }
     if command::button(ui, &all::SHORTCUTS, true) {
         view.show_shortcuts = !view.show_shortcuts;
@@ -533,11 +590,18 @@ fn view_section(ui: &mut Ui, view: &mut TaskView, actions: &mut Vec<TaskAction>)
 }
 
 /// The labels list: swatch, name, number key; click or key chooses. Returns the chosen class.
-pub fn labels_list(ui: &mut Ui, labels: &[String], colors: &dyn Fn(usize) -> Color32, is_selected: &dyn Fn(usize) -> bool, checkbox: bool) -> Option<usize> {
+pub fn labels_list(
+    ui: &mut Ui,
+    labels: &[String],
+    colors: &dyn Fn(usize) -> Color32,
+    is_selected: &dyn Fn(usize) -> bool,
+    checkbox: bool,
+) -> Option<usize> {
     let mut chosen = None;
     for (i, name) in labels.iter().enumerate() {
         let key = label_key_text(i);
-        let response = widgets::label_row(ui, colors(i), name, key.as_deref(), is_selected(i), checkbox);
+        let response =
+            widgets::label_row(ui, colors(i), name, key.as_deref(), is_selected(i), checkbox);
         if response.clicked() {
             chosen = Some(i);
         }
@@ -573,11 +637,22 @@ fn shortcuts_panel(ui: &mut Ui, doc: &Document) {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("Choose label 1–{n}")).color(theme::TEXT_WEAK));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.label(RichText::new(if n == 10 { "1…9, 0".to_owned() } else { format!("1…{n}") }).monospace());
+                    ui.label(
+                        RichText::new(if n == 10 {
+                            "1…9, 0".to_owned()
+                        } else {
+                            format!("1…{n}")
+                        })
+                        .monospace(),
+                    );
                 });
             });
         }
-        ui.label(RichText::new("Mouse: wheel zooms, middle or right drag pans.").small().color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new("Mouse: wheel zooms, middle or right drag pans.")
+                .small()
+                .color(theme::TEXT_WEAK),
+        );
     });
 }
 
@@ -585,7 +660,10 @@ fn shortcut_line(ui: &mut Ui, c: &Command) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(c.label).color(theme::TEXT_WEAK));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let text = c.shortcut.map(|s| command::shortcut_text(ui.ctx(), &s)).unwrap_or_else(|| "—".into());
+            let text = c
+                .shortcut
+                .map(|s| command::shortcut_text(ui.ctx(), &s))
+                .unwrap_or_else(|| "—".into());
             ui.label(RichText::new(text).monospace());
         });
     });

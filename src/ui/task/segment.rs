@@ -22,7 +22,9 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document) {
             (Tool::Eraser, &all::TOOL_ERASER),
             (Tool::Fill, &all::TOOL_FILL),
         ] {
-            let r = ui.add(egui::Button::selectable(view.tool == tool, c.label)).on_hover_text(c.hint(ui.ctx()));
+            let r = ui
+                .add(egui::Button::selectable(view.tool == tool, c.label))
+                .on_hover_text(c.hint(ui.ctx()));
             if r.clicked() {
                 view.tool = tool;
                 view.pending.clear();
@@ -30,20 +32,31 @@ pub fn side_panel(ui: &mut Ui, view: &mut TaskView, doc: &mut Document) {
         }
     });
     if !typing {
-        for (tool, c) in [(Tool::Brush, &all::TOOL_BRUSH), (Tool::Eraser, &all::TOOL_ERASER), (Tool::Fill, &all::TOOL_FILL)] {
+        for (tool, c) in [
+            (Tool::Brush, &all::TOOL_BRUSH),
+            (Tool::Eraser, &all::TOOL_ERASER),
+            (Tool::Fill, &all::TOOL_FILL),
+        ] {
             if c.pressed(ui.ctx()) {
                 view.tool = tool;
                 view.pending.clear();
             }
         }
         if all::BRUSH_SMALLER.pressed(ui.ctx()) {
-            view.brush_radius_px = (view.brush_radius_px / 1.25).clamp(*BRUSH_RADIUS_RANGE.start(), *BRUSH_RADIUS_RANGE.end());
+            view.brush_radius_px = (view.brush_radius_px / 1.25)
+                .clamp(*BRUSH_RADIUS_RANGE.start(), *BRUSH_RADIUS_RANGE.end());
         }
         if all::BRUSH_LARGER.pressed(ui.ctx()) {
-            view.brush_radius_px = (view.brush_radius_px * 1.25).clamp(*BRUSH_RADIUS_RANGE.start(), *BRUSH_RADIUS_RANGE.end());
+            view.brush_radius_px = (view.brush_radius_px * 1.25)
+                .clamp(*BRUSH_RADIUS_RANGE.start(), *BRUSH_RADIUS_RANGE.end());
         }
     }
-    ui.add(egui::Slider::new(&mut view.brush_radius_px, BRUSH_RADIUS_RANGE).logarithmic(true).text("Brush size").suffix(" px"));
+    ui.add(
+        egui::Slider::new(&mut view.brush_radius_px, BRUSH_RADIUS_RANGE)
+            .logarithmic(true)
+            .text("Brush size")
+            .suffix(" px"),
+    );
     ui.add(egui::Slider::new(&mut view.mask_opacity, 0.0..=1.0).text("Opacity").fixed_decimals(2));
     ui.label(
         RichText::new(match view.tool {
@@ -84,7 +97,8 @@ pub fn canvas(
 ) {
     let ctx = ui.ctx().clone();
     let primary = egui::PointerButton::Primary;
-    let pointer = ui.input(|i| i.pointer.interact_pos()).map(|p| view.viewport.image_from_screen(p));
+    let pointer =
+        ui.input(|i| i.pointer.interact_pos()).map(|p| view.viewport.image_from_screen(p));
     let painting = matches!(view.tool, Tool::Brush | Tool::Eraser);
     let radius = f64::from(view.brush_radius_px);
     let class = paint_class(view);
@@ -100,7 +114,8 @@ pub fn canvas(
 
     if painting {
         if response.drag_started_by(primary) {
-            let origin = ui.input(|i| i.pointer.press_origin()).map(|p| view.viewport.image_from_screen(p));
+            let origin =
+                ui.input(|i| i.pointer.press_origin()).map(|p| view.viewport.image_from_screen(p));
             if let Some(start) = origin {
                 doc.begin_stroke();
                 grow(doc.stroke_segment(start, start, radius, class));
@@ -133,7 +148,9 @@ pub fn canvas(
             && let Some(p) = pointer
         {
             let closes = view.pending.len() >= 3
-                && view.pending.first().is_some_and(|f| ((f.x - p.x).powi(2) + (f.y - p.y).powi(2)).sqrt() <= tolerance);
+                && view.pending.first().is_some_and(|f| {
+                    ((f.x - p.x).powi(2) + (f.y - p.y).powi(2)).sqrt() <= tolerance
+                });
             if closes || response.double_clicked() {
                 fill = true;
             } else {
@@ -145,7 +162,9 @@ pub fn canvas(
         }
         if fill {
             let vertices = std::mem::take(&mut view.pending);
-            if let Ok(rect) = doc.fill_mask_polygon(&vertices, u8::try_from(view.active_class + 1).unwrap_or(0)) {
+            if let Ok(rect) =
+                doc.fill_mask_polygon(&vertices, u8::try_from(view.active_class + 1).unwrap_or(0))
+            {
                 grow(rect);
             }
         }
@@ -183,7 +202,11 @@ pub fn canvas(
         let r = view.brush_radius_px * view.viewport.zoom;
         let outline = if view.tool == Tool::Eraser { theme::HANDLE } else { color };
         painter.circle_stroke(c, r, egui::Stroke::new(1.5, outline));
-        painter.circle_stroke(c, r + 1.5, egui::Stroke::new(1.0, Color32::BLACK.gamma_multiply(0.6)));
+        painter.circle_stroke(
+            c,
+            r + 1.5,
+            egui::Stroke::new(1.0, Color32::BLACK.gamma_multiply(0.6)),
+        );
         ctx.set_cursor_icon(egui::CursorIcon::None);
     }
 }

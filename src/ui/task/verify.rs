@@ -7,8 +7,8 @@ use egui::{Color32, RichText, Ui};
 use super::{TaskView, labels_list};
 use crate::annotation::document::Document;
 use crate::ui::theme;
-use crate::ui::widgets::overlay::{self, OverlayState};
 use crate::ui::widgets;
+use crate::ui::widgets::overlay::{self, OverlayState};
 
 /// The left panel: what is under review, the verdict, the feedback box.
 pub fn side_panel(ui: &mut Ui, _view: &mut TaskView, doc: &mut Document) {
@@ -16,21 +16,27 @@ pub fn side_panel(ui: &mut Ui, _view: &mut TaskView, doc: &mut Document) {
     match doc.reference() {
         Some(r) if r.mask.is_some() => {
             ui.label(format!("A segmentation mask ({}).", r.attribute));
-            legend(ui, &r.labels, &|i| r.mask_colors.get(i + 1).map_or(Color32::GRAY, |c| theme::rgb(*c)));
+            legend(ui, &r.labels, &|i| {
+                r.mask_colors.get(i + 1).map_or(Color32::GRAY, |c| theme::rgb(*c))
+            });
         }
         Some(r) => {
             ui.label(format!("{} box(es) from {}.", r.shapes.len(), r.attribute));
             legend(ui, &r.labels, &|i| theme::label_color(i));
         }
         None => {
-            ui.label(RichText::new("No earlier label was found for this object.").color(theme::WARN));
+            ui.label(
+                RichText::new("No earlier label was found for this object.").color(theme::WARN),
+            );
         }
     }
     ui.add_space(theme::SPACE);
     widgets::section(ui, "Your verdict");
     let verdict = doc.content().verdict;
     let labels = doc.labels().to_vec();
-    if let Some(class) = labels_list(ui, &labels, &|i| theme::label_color(i), &|i| verdict == Some(i), false) {
+    if let Some(class) =
+        labels_list(ui, &labels, &|i| theme::label_color(i), &|i| verdict == Some(i), false)
+    {
         let _ = doc.set_verdict(Some(class));
     }
     ui.add_space(theme::SPACE);
@@ -50,7 +56,10 @@ pub fn side_panel(ui: &mut Ui, _view: &mut TaskView, doc: &mut Document) {
 fn legend(ui: &mut Ui, labels: &[String], color: &dyn Fn(usize) -> Color32) {
     ui.horizontal_wrapped(|ui| {
         for (i, name) in labels.iter().enumerate() {
-            let (rect, _) = ui.allocate_exact_size(egui::vec2(theme::SWATCH, theme::SWATCH), egui::Sense::hover());
+            let (rect, _) = ui.allocate_exact_size(
+                egui::vec2(theme::SWATCH, theme::SWATCH),
+                egui::Sense::hover(),
+            );
             ui.painter().rect_filled(rect, 3.0, color(i));
             ui.label(RichText::new(name).small());
         }

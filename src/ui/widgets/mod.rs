@@ -76,14 +76,24 @@ pub fn label_row(
         };
         painter.rect_filled(rect, theme::RADIUS, fill);
         if selected {
-            painter.rect_stroke(rect, theme::RADIUS, egui::Stroke::new(1.0, color), egui::StrokeKind::Inside);
+            painter.rect_stroke(
+                rect,
+                theme::RADIUS,
+                egui::Stroke::new(1.0, color),
+                egui::StrokeKind::Inside,
+            );
         }
         let swatch = egui::Rect::from_center_size(
             rect.left_center() + vec2(theme::SPACE + theme::SWATCH * 0.5, 0.0),
             vec2(theme::SWATCH, theme::SWATCH),
         );
         if checkbox {
-            painter.rect_stroke(swatch, 2.0, egui::Stroke::new(1.5, color), egui::StrokeKind::Inside);
+            painter.rect_stroke(
+                swatch,
+                2.0,
+                egui::Stroke::new(1.5, color),
+                egui::StrokeKind::Inside,
+            );
             if selected {
                 painter.rect_filled(swatch.shrink(3.0), 1.0, color);
             }
@@ -103,7 +113,12 @@ pub fn label_row(
                 rect.right_center() - vec2(theme::SPACE + 10.0, 0.0),
                 vec2(20.0, 18.0),
             );
-            painter.rect_stroke(key_rect, 3.0, egui::Stroke::new(1.0, theme::LINE), egui::StrokeKind::Inside);
+            painter.rect_stroke(
+                key_rect,
+                3.0,
+                egui::Stroke::new(1.0, theme::LINE),
+                egui::StrokeKind::Inside,
+            );
             painter.text(
                 key_rect.center(),
                 egui::Align2::CENTER_CENTER,
@@ -128,12 +143,15 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let tag = rest.get(start + 1..start + end).unwrap_or_default().to_ascii_lowercase();
-        let name = tag.trim_start_matches('/').split_whitespace().next().unwrap_or_default().to_owned();
+        let name =
+            tag.trim_start_matches('/').split_whitespace().next().unwrap_or_default().to_owned();
         let closing = tag.starts_with('/');
         match name.as_str() {
             "li" if !closing => out.push_str("\n• "),
             "br" => out.push('\n'),
-            "p" | "div" | "h1" | "h2" | "h3" | "h4" | "tr" | "ul" | "ol" if closing => out.push('\n'),
+            "p" | "div" | "h1" | "h2" | "h3" | "h4" | "tr" | "ul" | "ol" if closing => {
+                out.push('\n')
+            }
             _ => {}
         }
         rest = rest.get(start + end + 1..).unwrap_or_default();
@@ -161,7 +179,9 @@ mod tests {
     #[test]
     fn instructions_html_becomes_text() {
         assert_eq!(
-            html_to_text("<p>Draw a <b>tight</b> box.</p><ul><li>cars</li><li>trees &amp; bushes</li></ul>"),
+            html_to_text(
+                "<p>Draw a <b>tight</b> box.</p><ul><li>cars</li><li>trees &amp; bushes</li></ul>"
+            ),
             "Draw a tight box.\n\n• cars\n• trees & bushes"
         );
         assert_eq!(html_to_text("plain"), "plain");

@@ -51,10 +51,22 @@ pub fn add_segment(mesh: &mut Mesh, a: Pos2, b: Pos2, width: f32, color: Color32
 /// Adds a rectangle outline of width `width` (centred on the rectangle's edges).
 pub fn add_rect_outline(mesh: &mut Mesh, r: Rect, width: f32, color: Color32) {
     let h = width * 0.5;
-    mesh.add_colored_rect(Rect::from_min_max(pos2(r.min.x - h, r.min.y - h), pos2(r.max.x + h, r.min.y + h)), color);
-    mesh.add_colored_rect(Rect::from_min_max(pos2(r.min.x - h, r.max.y - h), pos2(r.max.x + h, r.max.y + h)), color);
-    mesh.add_colored_rect(Rect::from_min_max(pos2(r.min.x - h, r.min.y + h), pos2(r.min.x + h, r.max.y - h)), color);
-    mesh.add_colored_rect(Rect::from_min_max(pos2(r.max.x - h, r.min.y + h), pos2(r.max.x + h, r.max.y - h)), color);
+    mesh.add_colored_rect(
+        Rect::from_min_max(pos2(r.min.x - h, r.min.y - h), pos2(r.max.x + h, r.min.y + h)),
+        color,
+    );
+    mesh.add_colored_rect(
+        Rect::from_min_max(pos2(r.min.x - h, r.max.y - h), pos2(r.max.x + h, r.max.y + h)),
+        color,
+    );
+    mesh.add_colored_rect(
+        Rect::from_min_max(pos2(r.min.x - h, r.min.y + h), pos2(r.min.x + h, r.max.y - h)),
+        color,
+    );
+    mesh.add_colored_rect(
+        Rect::from_min_max(pos2(r.max.x - h, r.min.y + h), pos2(r.max.x + h, r.max.y - h)),
+        color,
+    );
 }
 
 /// Adds a filled disc (an octagon).
@@ -63,7 +75,11 @@ pub fn add_disc(mesh: &mut Mesh, c: Pos2, radius: f32, color: Color32) {
     mesh.vertices.push(Vertex { pos: c, uv: WHITE_UV, color });
     for k in 0..8u32 {
         let a = k as f32 * std::f32::consts::TAU / 8.0;
-        mesh.vertices.push(Vertex { pos: c + vec2(a.cos(), a.sin()) * radius, uv: WHITE_UV, color });
+        mesh.vertices.push(Vertex {
+            pos: c + vec2(a.cos(), a.sin()) * radius,
+            uv: WHITE_UV,
+            color,
+        });
     }
     for k in 0..8u32 {
         mesh.indices.extend_from_slice(&[i, i + 1 + k, i + 1 + (k + 1) % 8]);
@@ -78,7 +94,13 @@ fn screen_box(vp: &Viewport, b: &BoxPx) -> Rect {
 }
 
 /// Adds one geometry to the mesh.
-pub fn add_geometry(mesh: &mut Mesh, vp: &Viewport, geometry: &Geometry, look: ShapeLook, selected: bool) {
+pub fn add_geometry(
+    mesh: &mut Mesh,
+    vp: &Viewport,
+    geometry: &Geometry,
+    look: ShapeLook,
+    selected: bool,
+) {
     match geometry {
         Geometry::Box(b) => {
             let r = screen_box(vp, b);
@@ -93,7 +115,8 @@ pub fn add_geometry(mesh: &mut Mesh, vp: &Viewport, geometry: &Geometry, look: S
             for w in pts.windows(2) {
                 add_segment(mesh, w[0], w[1], look.stroke, look.color);
             }
-            if closed && pts.len() > 2
+            if closed
+                && pts.len() > 2
                 && let (Some(first), Some(last)) = (pts.first(), pts.last())
             {
                 add_segment(mesh, *last, *first, look.stroke, look.color);
@@ -114,7 +137,10 @@ pub fn add_geometry(mesh: &mut Mesh, vp: &Viewport, geometry: &Geometry, look: S
 /// True when a geometry's bounds touch `view` (image pixels), with a margin for strokes.
 fn in_view(geometry: &Geometry, view: Rect, margin: f32) -> bool {
     let b = geometry.bounds();
-    let r = Rect::from_min_max(pos2(b.left as f32, b.top as f32), pos2(b.right() as f32, b.bottom() as f32));
+    let r = Rect::from_min_max(
+        pos2(b.left as f32, b.top as f32),
+        pos2(b.right() as f32, b.bottom() as f32),
+    );
     r.expand(margin).intersects(view)
 }
 
@@ -183,9 +209,17 @@ pub fn paint_shapes(
             let b = geometry.bounds();
             let anchor = vp.screen_from_image(Point2::new(b.left, b.top)) + vec2(0.0, -2.0);
             let galley = painter.layout_no_wrap(name.clone(), font.clone(), theme::TEXT);
-            let rect = Rect::from_min_size(anchor - vec2(0.0, galley.size().y + 2.0), galley.size() + vec2(6.0, 2.0));
+            let rect = Rect::from_min_size(
+                anchor - vec2(0.0, galley.size().y + 2.0),
+                galley.size() + vec2(6.0, 2.0),
+            );
             painter.rect_filled(rect, 2.0, theme::OVERLAY_TEXT_BG);
-            painter.rect_stroke(rect, 2.0, Stroke::new(1.0, colors(shape.class)), egui::StrokeKind::Inside);
+            painter.rect_stroke(
+                rect,
+                2.0,
+                Stroke::new(1.0, colors(shape.class)),
+                egui::StrokeKind::Inside,
+            );
             painter.galley(rect.min + vec2(3.0, 1.0), galley, theme::TEXT);
         }
     }
@@ -231,7 +265,8 @@ pub fn box_handles(b: &BoxPx) -> [(Handle, Point2); 8] {
 
 /// The box `original` with `handle` dragged to `to`.
 pub fn resize_box(original: &BoxPx, handle: Handle, to: Point2) -> BoxPx {
-    let (mut l, mut t, mut r, mut b) = (original.left, original.top, original.right(), original.bottom());
+    let (mut l, mut t, mut r, mut b) =
+        (original.left, original.top, original.right(), original.bottom());
     match handle {
         Handle::TopLeft => (l, t) = (to.x, to.y),
         Handle::Top => t = to.y,
@@ -249,7 +284,11 @@ pub fn resize_box(original: &BoxPx, handle: Handle, to: Point2) -> BoxPx {
 pub fn segment_distance(p: Point2, a: Point2, b: Point2) -> f64 {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 { (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if len2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     ((a.x + t * dx - p.x).powi(2) + (a.y + t * dy - p.y).powi(2)).sqrt()
 }
 
@@ -268,10 +307,13 @@ pub fn polygon_contains(vertices: &[Point2], p: Point2) -> bool {
 /// True when `p` (image pixels) picks `geometry`, with `tolerance` in image pixels.
 pub fn hits(geometry: &Geometry, p: Point2, tolerance: f64) -> bool {
     match geometry {
-        Geometry::Box(b) => {
-            BoxPx { left: b.left - tolerance, top: b.top - tolerance, width: b.width + 2.0 * tolerance, height: b.height + 2.0 * tolerance }
-                .contains(p)
+        Geometry::Box(b) => BoxPx {
+            left: b.left - tolerance,
+            top: b.top - tolerance,
+            width: b.width + 2.0 * tolerance,
+            height: b.height + 2.0 * tolerance,
         }
+        .contains(p),
         Geometry::Polygon(v) => {
             polygon_contains(v, p)
                 || v.iter().enumerate().any(|(i, a)| {
@@ -280,7 +322,9 @@ pub fn hits(geometry: &Geometry, p: Point2, tolerance: f64) -> bool {
                 })
         }
         Geometry::Polyline(v) => v.windows(2).any(|w| segment_distance(p, w[0], w[1]) <= tolerance),
-        Geometry::Keypoint(k) => ((k.x - p.x).powi(2) + (k.y - p.y).powi(2)).sqrt() <= tolerance * 1.5,
+        Geometry::Keypoint(k) => {
+            ((k.x - p.x).powi(2) + (k.y - p.y).powi(2)).sqrt() <= tolerance * 1.5
+        }
     }
 }
 
@@ -323,7 +367,11 @@ mod tests {
         let line = Geometry::Polyline(vec![Point2::new(0.0, 0.0), Point2::new(10.0, 0.0)]);
         assert!(hits(&line, Point2::new(5.0, 1.0), 2.0));
         assert!(!hits(&line, Point2::new(5.0, 3.0), 2.0));
-        let r = resize_box(&BoxPx { left: 0.0, top: 0.0, width: 10.0, height: 10.0 }, Handle::TopLeft, Point2::new(20.0, 5.0));
+        let r = resize_box(
+            &BoxPx { left: 0.0, top: 0.0, width: 10.0, height: 10.0 },
+            Handle::TopLeft,
+            Point2::new(20.0, 5.0),
+        );
         assert_eq!(r, BoxPx { left: 10.0, top: 5.0, width: 10.0, height: 5.0 });
     }
 }

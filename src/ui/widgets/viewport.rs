@@ -144,7 +144,10 @@ pub struct ImageTiles {
 
 impl std::fmt::Debug for ImageTiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImageTiles").field("size", &self.size).field("tiles", &self.tiles.len()).finish()
+        f.debug_struct("ImageTiles")
+            .field("size", &self.size)
+            .field("tiles", &self.tiles.len())
+            .finish()
     }
 }
 
@@ -155,7 +158,12 @@ impl ImageTiles {
         let uv = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
         for tile in &self.tiles {
             if tile.rect_px.intersects(visible) {
-                painter.image(tile.texture.id(), viewport.screen_rect(tile.rect_px), uv, Color32::WHITE);
+                painter.image(
+                    tile.texture.id(),
+                    viewport.screen_rect(tile.rect_px),
+                    uv,
+                    Color32::WHITE,
+                );
             }
         }
     }
