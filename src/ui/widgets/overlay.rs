@@ -48,25 +48,22 @@ pub fn add_segment(mesh: &mut Mesh, a: Pos2, b: Pos2, width: f32, color: Color32
     mesh.indices.extend_from_slice(&[i, i + 1, i + 2, i, i + 2, i + 3]);
 }
 
-/// Adds a rectangle outline of width `width` (centred on the rectangle's edges).
+/// Adds a rectangle outline of width `width` (centred on the rectangle's edges) as one ring of
+/// eight vertices and eight triangles.
 pub fn add_rect_outline(mesh: &mut Mesh, r: Rect, width: f32, color: Color32) {
     let h = width * 0.5;
-    mesh.add_colored_rect(
-        Rect::from_min_max(pos2(r.min.x - h, r.min.y - h), pos2(r.max.x + h, r.min.y + h)),
-        color,
-    );
-    mesh.add_colored_rect(
-        Rect::from_min_max(pos2(r.min.x - h, r.max.y - h), pos2(r.max.x + h, r.max.y + h)),
-        color,
-    );
-    mesh.add_colored_rect(
-        Rect::from_min_max(pos2(r.min.x - h, r.min.y + h), pos2(r.min.x + h, r.max.y - h)),
-        color,
-    );
-    mesh.add_colored_rect(
-        Rect::from_min_max(pos2(r.max.x - h, r.min.y + h), pos2(r.max.x + h, r.max.y - h)),
-        color,
-    );
+    let (outer, inner) = (r.expand(h), r.shrink(h.min(r.width() * 0.5).min(r.height() * 0.5)));
+    let i = mesh.vertices.len() as u32;
+    for p in [outer.left_top(), outer.right_top(), outer.right_bottom(), outer.left_bottom()] {
+        mesh.vertices.push(Vertex { pos: p, uv: WHITE_UV, color });
+    }
+    for p in [inner.left_top(), inner.right_top(), inner.right_bottom(), inner.left_bottom()] {
+        mesh.vertices.push(Vertex { pos: p, uv: WHITE_UV, color });
+    }
+    for k in 0..4u32 {
+        let (o0, o1, i0, i1) = (i + k, i + (k + 1) % 4, i + 4 + k, i + 4 + (k + 1) % 4);
+        mesh.indices.extend_from_slice(&[o0, o1, i1, o0, i1, i0]);
+    }
 }
 
 /// Adds a filled disc (an octagon).
