@@ -6,6 +6,9 @@
 //! views read state and return actions.
 
 pub mod command;
+pub mod home;
 pub mod review;
+pub mod task;
 pub mod theme;
 pub mod viewport3d;
+pub mod widgets;

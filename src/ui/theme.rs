@@ -94,3 +94,53 @@ pub fn apply(ctx: &egui::Context) {
     .into();
     ctx.set_global_style(style);
 }
+
+/// Width of the right-hand panels (shortcuts, attributes).
+pub const RIGHT_PANEL_WIDTH: f32 = 260.0;
+/// Fill opacity of box interiors (0–1).
+pub const SHAPE_FILL_ALPHA: f32 = 0.12;
+/// Fill opacity of the selected box interior (0–1).
+pub const SELECTED_FILL_ALPHA: f32 = 0.25;
+/// Outline width of the selected shape, in screen points.
+pub const SELECTED_STROKE: f32 = 3.0;
+/// Radius of keypoints and polygon vertices, in screen points.
+pub const POINT_RADIUS: f32 = 4.0;
+/// How near (screen points) the pointer must be to grab a line or point.
+pub const PICK_TOLERANCE: f32 = 6.0;
+/// Colour of the verification overlay (earlier labels under review).
+pub const REFERENCE: Color32 = Color32::from_rgb(0xff, 0xd1, 0x4a);
+/// Colour of handles.
+pub const HANDLE: Color32 = Color32::WHITE;
+/// Colour of the shape being drawn.
+pub const DRAFT_SHAPE: Color32 = Color32::from_rgb(0xff, 0xff, 0xff);
+/// Size of a label's colour swatch.
+pub const SWATCH: f32 = 12.0;
+/// Height of a row in lists (labels, jobs).
+pub const ROW_HEIGHT: f32 = 26.0;
+/// Text shown on label names drawn over the image.
+pub const OVERLAY_TEXT: f32 = 12.0;
+/// Background behind overlay texts.
+pub const OVERLAY_TEXT_BG: Color32 = Color32::from_rgba_premultiplied(0x12, 0x14, 0x17, 0xc0);
+/// Above this many visible shapes, label names are not drawn over the image.
+pub const MAX_OVERLAY_LABELS: usize = 400;
+/// Default opacity of segmentation masks (0–1).
+pub const MASK_OPACITY: f32 = 0.55;
+
+/// A colour with its alpha scaled by `alpha` (0–1), premultiplied as egui wants.
+pub fn with_alpha(color: Color32, alpha: f32) -> Color32 {
+    color.gamma_multiply(alpha.clamp(0.0, 1.0))
+}
+
+/// The colour of the online/offline badge.
+pub fn status_color(online: bool, pending: usize) -> Color32 {
+    match (online, pending) {
+        (false, _) => ERROR,
+        (true, 0) => OK,
+        (true, _) => WARN,
+    }
+}
+
+/// An RGB triple as a colour.
+pub fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
