@@ -20,10 +20,11 @@
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
 pub mod annotation;
+pub mod app;
 pub mod cli;
-pub mod ui;
 pub mod formats;
 pub mod geometry;
 pub mod job;
 pub mod render;
 pub mod store;
+pub mod ui;

@@ -1,6 +1,6 @@
 //! The editable document per task and its export/consolidation into Ground Truth records.
 //!
-//! Owns: what workers produce for a data object and how several workers' answers become one label
+//! Owns: the editable document of a task with undoable edits ([`document`]); what workers produce for a data object and how several workers' answers become one label
 //! and its `-metadata` object in Ground Truth's output-manifest shape ([`consolidate`]).
 //! Pure data and math: no I/O, no clock, no randomness. Must not depend on `store`, `render`, `ui`,
 //! `app` or `cli`, nor on egui, wgpu or tokio.
@@ -8,5 +8,6 @@
 mod error;
 
 pub mod consolidate;
+pub mod document;
 
 pub use error::AnnotationError;

@@ -60,6 +60,13 @@ pub enum Command {
         /// The file (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw).
         file: PathBuf,
     },
+    /// Open a window to review a point cloud (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw),
+    /// an image (PNG, JPEG), or a Ground Truth point-cloud sequence file or manifest (frame by
+    /// frame). LAS/LAZ points appear while the file is still decoding.
+    View {
+        /// The file.
+        file: PathBuf,
+    },
     /// Draw a point cloud or an image to a PNG, with no window (same renderers as the app).
     Render {
         /// The file (a point cloud, or a PNG/JPEG image).

@@ -96,6 +96,12 @@ async fn dispatch(cli: Cli) -> CliResult {
         }
         Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
         Some(Command::Info { file }) => commands::info(global, &file),
+        // `view` opens a window: the binary runs it before the CLI (src/main.rs), because the
+        // command line must not depend on the GUI layers.
+        Some(Command::View { file }) => Err(CliError::usage(format!(
+            "{}: `view` opens a window; run it through the groundwork binary",
+            file.display()
+        ))),
         Some(Command::Render { file, output, size, color_by, view, point_size }) => {
             commands::render(&file, &output, size, color_by, view, point_size)
         }

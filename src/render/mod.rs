@@ -22,6 +22,8 @@
 //! unchanged into non-sRGB targets and linearise them for `*Srgb` targets, so output looks the
 //! same in either. The offscreen target is `Rgba8Unorm` ([`target::COLOR_FORMAT`]).
 
+pub mod bench_support;
+pub mod blit;
 pub mod context;
 pub mod cuboids;
 pub mod headless;
@@ -30,6 +32,7 @@ pub mod overlay;
 pub mod picking;
 pub mod points;
 pub mod shader;
+pub mod stream;
 pub mod target;
 
 pub use context::RenderContext;

@@ -20,12 +20,16 @@ pub const IMAGE: &str = with_common!("../../shaders/image.wgsl");
 /// 2D overlays: fills, lines, keypoints (`shaders/overlay.wgsl`).
 pub const OVERLAY: &str = with_common!("../../shaders/overlay.wgsl");
 
+/// Texture blit onto a viewport (`shaders/blit.wgsl`).
+pub const BLIT: &str = with_common!("../../shaders/blit.wgsl");
+
 /// Every composed shader, by the file name of its renderer part.
-pub const ALL: [(&str, &str); 4] = [
+pub const ALL: [(&str, &str); 5] = [
     ("points.wgsl", POINTS),
     ("cuboids.wgsl", CUBOIDS),
     ("image.wgsl", IMAGE),
     ("overlay.wgsl", OVERLAY),
+    ("blit.wgsl", BLIT),
 ];
 
 /// Creates a shader module from one of the composed sources.

@@ -21,7 +21,7 @@ impl Command {
     /// `label (shortcut)` for tooltips.
     pub fn hint(&self, ctx: &egui::Context) -> String {
         match self.shortcut {
-            Some(s) => format!("{} ({})", self.label, ctx.format_shortcut(&s)),
+            Some(s) => format!("{} ({})", self.label, shortcut_text(ctx, &s)),
             None => self.label.to_owned(),
         }
     }
@@ -30,6 +30,65 @@ impl Command {
     pub fn pressed(&self, ctx: &egui::Context) -> bool {
         self.shortcut.is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s)))
     }
+}
+
+/// A shortcut as the user reads it (`Ctrl+Z`, `[`), with egui's key names for brackets and
+/// signs replaced by the characters on the key.
+pub fn shortcut_text(ctx: &egui::Context, shortcut: &KeyboardShortcut) -> String {
+    let text = ctx.format_shortcut(shortcut);
+    [("OpenBracket", "["), ("CloseBracket", "]"), ("Plus", "+"), ("Minus", "−"), ("Equals", "=")]
+        .iter()
+        .fold(text, |t, (name, key)| t.replace(name, key))
+}
+
+/// Commands of the 3D viewport ([`crate::ui::viewport3d`]) and the review screen
+/// ([`crate::ui::review`]). Number keys 1–4 choose the standard views there.
+pub mod viewport {
+    use super::{Command, key};
+    use egui::Key;
+
+    const GROUP: &str = "3D view";
+
+    const fn cmd(id: &'static str, label: &'static str, shortcut: Key) -> Command {
+        Command { id, label, shortcut: key(shortcut), group: GROUP }
+    }
+
+    /// Looks straight down, north up (orthographic).
+    pub const VIEW_TOP: Command = cmd("Top", "Top", Key::Num1);
+    /// Looks along +y at the side (orthographic).
+    pub const VIEW_SIDE: Command = cmd("Side", "Side", Key::Num2);
+    /// Looks along −x at the front (orthographic).
+    pub const VIEW_FRONT: Command = cmd("Front", "Front", Key::Num3);
+    /// The perspective three-quarter view.
+    pub const VIEW_ORBIT: Command = cmd("Orbit", "Orbit", Key::Num4);
+    /// Frames the whole cloud, keeping the viewing direction.
+    pub const FIT: Command = cmd("Fit", "Fit", Key::F);
+    /// Larger points.
+    pub const POINTS_LARGER: Command = cmd("Larger points", "Larger points", Key::CloseBracket);
+    /// Smaller points.
+    pub const POINTS_SMALLER: Command = cmd("Smaller points", "Smaller points", Key::OpenBracket);
+    /// Next colour mode (height, intensity, RGB, classification).
+    pub const NEXT_COLOR_MODE: Command = cmd("Next colour mode", "Next colour mode", Key::C);
+    /// Next frame of a sequence.
+    pub const NEXT_FRAME: Command = cmd("Next frame", "Next frame", Key::ArrowRight);
+    /// Previous frame of a sequence.
+    pub const PREVIOUS_FRAME: Command = cmd("Previous frame", "Previous frame", Key::ArrowLeft);
+
+    /// Every viewport command, in display order. Mouse: left drag orbits, right or middle drag
+    /// (or Shift + left drag) pans, the wheel zooms about the cursor, W A S D Q E fly while the
+    /// right button is held, a click picks the point under the cursor.
+    pub const ALL: &[Command] = &[
+        VIEW_TOP,
+        VIEW_SIDE,
+        VIEW_FRONT,
+        VIEW_ORBIT,
+        FIT,
+        POINTS_LARGER,
+        POINTS_SMALLER,
+        NEXT_COLOR_MODE,
+        NEXT_FRAME,
+        PREVIOUS_FRAME,
+    ];
 }
 
 /// A shortcut with no modifier.
@@ -45,6 +104,146 @@ pub const fn ctrl(k: Key) -> Option<KeyboardShortcut> {
 /// A shortcut with Ctrl+Shift (Cmd+Shift on macOS).
 pub const fn ctrl_shift(k: Key) -> Option<KeyboardShortcut> {
     Some(KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), k))
+}
+
+/// Every command of the app, by group, in the order the shortcuts panel lists them.
+pub mod all {
+    use super::{Command, ctrl, ctrl_shift, key};
+    use egui::Key;
+
+    const fn cmd(
+        label: &'static str,
+        shortcut: Option<egui::KeyboardShortcut>,
+        group: &'static str,
+    ) -> Command {
+        Command { id: label, label, shortcut, group }
+    }
+
+    // --- home ---
+    /// Claims the next task of the selected job (or resumes one this worker holds).
+    pub const START_WORKING: Command = cmd("Start working", key(Key::Enter), "Home");
+    /// Re-reads jobs and their progress.
+    pub const REFRESH: Command = cmd("Refresh", key(Key::F5), "Home");
+    /// Opens the workspace typed in the workspace panel.
+    pub const OPEN_WORKSPACE: Command = cmd("Open workspace", None, "Home");
+
+    // --- task ---
+    /// Submits the answer through the outbox.
+    pub const SUBMIT: Command = cmd("Submit", ctrl(Key::Enter), "Task");
+    /// Leaves the task, keeping the claim and the draft, to continue later.
+    pub const STOP_AND_RESUME: Command = cmd("Stop and resume later", ctrl(Key::Q), "Task");
+    /// Gives the task back for anyone (including this worker) to take.
+    pub const RELEASE: Command = cmd("Release task", None, "Task");
+    /// Declines the task: this worker never gets the object again.
+    pub const DECLINE: Command = cmd("Decline task", None, "Task");
+
+    // --- edit ---
+    /// Undoes the last edit.
+    pub const UNDO: Command = cmd("Undo", ctrl(Key::Z), "Edit");
+    /// Redoes the last undone edit.
+    pub const REDO: Command = cmd("Redo", ctrl_shift(Key::Z), "Edit");
+    /// Deletes the selected shape.
+    pub const DELETE: Command = cmd("Delete shape", key(Key::Delete), "Edit");
+    /// Cancels the shape being drawn, or clears the selection.
+    pub const CANCEL: Command = cmd("Cancel / deselect", key(Key::Escape), "Edit");
+    /// Finishes the polygon or polyline being drawn.
+    pub const FINISH_SHAPE: Command = cmd("Finish shape", key(Key::Enter), "Edit");
+    /// Selects the next shape.
+    pub const NEXT_SHAPE: Command = cmd("Select next shape", key(Key::Tab), "Edit");
+
+    // --- tools ---
+    /// Select, move and resize shapes.
+    pub const TOOL_SELECT: Command = cmd("Select", key(Key::V), "Tools");
+    /// Draw a new shape of the task's kind.
+    pub const TOOL_DRAW: Command = cmd("Draw", key(Key::D), "Tools");
+    /// Pan the image with the primary button.
+    pub const TOOL_PAN: Command = cmd("Pan", key(Key::H), "Tools");
+    /// Paint the active label into the mask.
+    pub const TOOL_BRUSH: Command = cmd("Brush", key(Key::B), "Tools");
+    /// Erase the mask back to background.
+    pub const TOOL_ERASER: Command = cmd("Eraser", key(Key::E), "Tools");
+    /// Click vertices, then fill the polygon with the active label.
+    pub const TOOL_FILL: Command = cmd("Polygon fill", key(Key::P), "Tools");
+    /// Smaller brush.
+    pub const BRUSH_SMALLER: Command = cmd("Smaller brush", key(Key::OpenBracket), "Tools");
+    /// Larger brush.
+    pub const BRUSH_LARGER: Command = cmd("Larger brush", key(Key::CloseBracket), "Tools");
+
+    // --- view ---
+    /// Fits the image to the viewport.
+    pub const FIT: Command = cmd("Fit image", key(Key::F), "View");
+    /// Zooms in around the centre.
+    pub const ZOOM_IN: Command = cmd("Zoom in", key(Key::Plus), "View");
+    /// Zooms out around the centre.
+    pub const ZOOM_OUT: Command = cmd("Zoom out", key(Key::Minus), "View");
+    /// Resets brightness and contrast.
+    pub const RESET_ADJUST: Command = cmd("Reset brightness and contrast", key(Key::R), "View");
+    /// Shows or hides the shortcuts panel.
+    pub const SHORTCUTS: Command = cmd("Shortcuts", key(Key::F1), "View");
+    /// Shows the full instructions.
+    pub const INSTRUCTIONS: Command = cmd("Full instructions", key(Key::F2), "View");
+
+    /// The number keys that choose label 1–10 (`1`…`9`, `0`).
+    pub const LABEL_KEYS: [Key; 10] = [
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+        Key::Num8,
+        Key::Num9,
+        Key::Num0,
+    ];
+
+    /// Every command, grouped, in display order.
+    pub const ALL: &[Command] = &[
+        START_WORKING,
+        REFRESH,
+        OPEN_WORKSPACE,
+        SUBMIT,
+        STOP_AND_RESUME,
+        RELEASE,
+        DECLINE,
+        UNDO,
+        REDO,
+        DELETE,
+        CANCEL,
+        FINISH_SHAPE,
+        NEXT_SHAPE,
+        TOOL_SELECT,
+        TOOL_DRAW,
+        TOOL_PAN,
+        TOOL_BRUSH,
+        TOOL_ERASER,
+        TOOL_FILL,
+        BRUSH_SMALLER,
+        BRUSH_LARGER,
+        FIT,
+        ZOOM_IN,
+        ZOOM_OUT,
+        RESET_ADJUST,
+        SHORTCUTS,
+        INSTRUCTIONS,
+    ];
+}
+
+/// The shortcut of label `index` (0-based), if it has one.
+pub fn label_shortcut(index: usize) -> Option<KeyboardShortcut> {
+    all::LABEL_KEYS.get(index).map(|k| KeyboardShortcut::new(Modifiers::NONE, *k))
+}
+
+/// True when the shortcut of label `index` was pressed this frame (and consumes it).
+pub fn label_pressed(ctx: &egui::Context, index: usize) -> bool {
+    label_shortcut(index).is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s)))
+}
+
+/// A button for `command`: its label, its shortcut in the tooltip, `enabled` or greyed out.
+/// Returns true when clicked.
+pub fn button(ui: &mut egui::Ui, command: &Command, enabled: bool) -> bool {
+    let hint = command.hint(ui.ctx());
+    ui.add_enabled(enabled, egui::Button::new(command.label)).on_hover_text(hint).clicked()
 }
 
 /// Wizard: the next step.
@@ -73,7 +272,7 @@ pub const WIZARD_CANCEL: Command =
 
 /// Monitor: read every job's status again.
 pub const MONITOR_REFRESH: Command =
-    Command { id: "monitor.refresh", label: "Refresh", shortcut: key(Key::F5), group: "Jobs" };
+    Command { id: "monitor.refresh", label: "Refresh jobs", shortcut: key(Key::F5), group: "Jobs" };
 
 /// Monitor: ask the selected job to stop.
 pub const MONITOR_STOP: Command =
@@ -115,3 +314,29 @@ pub const JOB_AUTHORING_COMMANDS: [Command; 9] = [
     MONITOR_CHAIN_ADJUST,
     MONITOR_CHAIN_VERIFY,
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::all::ALL;
+
+    /// No two commands of one group share a shortcut, and labels are unique (they are
+    /// accessible names).
+    #[test]
+    fn shortcuts_and_labels_are_unique() {
+        let mut labels = HashSet::new();
+        let mut shortcuts = HashSet::new();
+        for c in ALL {
+            assert!(labels.insert(c.label), "label {} twice", c.label);
+            if let Some(s) = c.shortcut {
+                assert!(
+                    shortcuts.insert((c.group, s)),
+                    "{} reuses a shortcut in {}",
+                    c.label,
+                    c.group
+                );
+            }
+        }
+    }
+}

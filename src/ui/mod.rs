@@ -6,6 +6,11 @@
 //! views read state and return actions.
 
 pub mod command;
+pub mod home;
 pub mod monitor;
+pub mod review;
+pub mod task;
 pub mod theme;
+pub mod viewport3d;
+pub mod widgets;
 pub mod wizard;

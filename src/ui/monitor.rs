@@ -475,7 +475,8 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
                     }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         ui.label(
-                            RichText::new(status_text(status)).color(theme::status_color(status)),
+                            RichText::new(status_text(status))
+                                .color(theme::job_status_color(status)),
                         );
                     });
                 });
@@ -485,7 +486,7 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
                 ui.add(
                     egui::ProgressBar::new(row.progress())
                         .desired_height(6.0)
-                        .fill(theme::status_color(status)),
+                        .fill(theme::job_status_color(status)),
                 );
                 ui.label(RichText::new(counters_text(&row.summary.label_counters)).small());
             });
@@ -530,7 +531,7 @@ fn detail_ui(
         ui.label(
             RichText::new(status_text(status))
                 .size(theme::SECTION_SIZE)
-                .color(theme::status_color(status)),
+                .color(theme::job_status_color(status)),
         );
     });
     ui.label(
@@ -551,7 +552,7 @@ fn detail_ui(
             (counters.total_labeled + counters.failed_non_retryable_error) as f32 / total as f32,
         )
         .show_percentage()
-        .fill(theme::status_color(status)),
+        .fill(theme::job_status_color(status)),
     );
     egui::Grid::new("counters")
         .num_columns(5)

@@ -25,6 +25,12 @@ pub const WARN: Color32 = Color32::from_rgb(0xe3, 0xa0, 0x2f);
 pub const ERROR: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
 /// Thin separators and outlines.
 pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x47);
+/// The world x axis in 3D views' axis gizmo.
+pub const AXIS_X: Color32 = Color32::from_rgb(0xe5, 0x53, 0x4b);
+/// The world y axis in 3D views' axis gizmo.
+pub const AXIS_Y: Color32 = Color32::from_rgb(0x3f, 0xb9, 0x70);
+/// The world z axis in 3D views' axis gizmo.
+pub const AXIS_Z: Color32 = Color32::from_rgb(0x4c, 0x9a, 0xff);
 
 /// Emphasised text (bold spans, headings inside content).
 pub const TEXT_STRONG: Color32 = Color32::from_rgb(0xf5, 0xf7, 0xfa);
@@ -96,6 +102,56 @@ pub fn apply(ctx: &egui::Context) {
     ctx.set_global_style(style);
 }
 
+/// Width of the right-hand panels (shortcuts, attributes).
+pub const RIGHT_PANEL_WIDTH: f32 = 260.0;
+/// Fill opacity of box interiors (0–1).
+pub const SHAPE_FILL_ALPHA: f32 = 0.12;
+/// Fill opacity of the selected box interior (0–1).
+pub const SELECTED_FILL_ALPHA: f32 = 0.25;
+/// Outline width of the selected shape, in screen points.
+pub const SELECTED_STROKE: f32 = 3.0;
+/// Radius of keypoints and polygon vertices, in screen points.
+pub const POINT_RADIUS: f32 = 4.0;
+/// How near (screen points) the pointer must be to grab a line or point.
+pub const PICK_TOLERANCE: f32 = 6.0;
+/// Colour of the verification overlay (earlier labels under review).
+pub const REFERENCE: Color32 = Color32::from_rgb(0xff, 0xd1, 0x4a);
+/// Colour of handles.
+pub const HANDLE: Color32 = Color32::WHITE;
+/// Colour of the shape being drawn.
+pub const DRAFT_SHAPE: Color32 = Color32::from_rgb(0xff, 0xff, 0xff);
+/// Size of a label's colour swatch.
+pub const SWATCH: f32 = 12.0;
+/// Height of a row in lists (labels, jobs).
+pub const ROW_HEIGHT: f32 = 26.0;
+/// Text shown on label names drawn over the image.
+pub const OVERLAY_TEXT: f32 = 12.0;
+/// Background behind overlay texts.
+pub const OVERLAY_TEXT_BG: Color32 = Color32::from_rgba_premultiplied(0x12, 0x14, 0x17, 0xc0);
+/// Above this many visible shapes, label names are not drawn over the image.
+pub const MAX_OVERLAY_LABELS: usize = 400;
+/// Default opacity of segmentation masks (0–1).
+pub const MASK_OPACITY: f32 = 0.55;
+
+/// A colour with its alpha scaled by `alpha` (0–1), premultiplied as egui wants.
+pub fn with_alpha(color: Color32, alpha: f32) -> Color32 {
+    color.gamma_multiply(alpha.clamp(0.0, 1.0))
+}
+
+/// The colour of the online/offline badge.
+pub fn status_color(online: bool, pending: usize) -> Color32 {
+    match (online, pending) {
+        (false, _) => ERROR,
+        (true, 0) => OK,
+        (true, _) => WARN,
+    }
+}
+
+/// An RGB triple as a colour.
+pub fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
+
 // --- Forms, wizard and monitor ------------------------------------------------------------------
 
 /// Width of the wizard's step list.
@@ -122,7 +178,7 @@ pub const PLOT_HEIGHT: f32 = 200.0;
 pub const JOB_LIST_WIDTH: f32 = 380.0;
 
 /// The colour of a job status (Ground Truth's status names).
-pub fn status_color(status: &str) -> Color32 {
+pub fn job_status_color(status: &str) -> Color32 {
     match status {
         "Completed" => OK,
         "Failed" => ERROR,

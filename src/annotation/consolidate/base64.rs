@@ -3,7 +3,7 @@
 
 /// Decodes `text`: the standard alphabet, padding optional, ASCII whitespace ignored. On error,
 /// returns the byte offset of the offending character and what is wrong with it.
-pub(super) fn decode(text: &str) -> Result<Vec<u8>, (usize, &'static str)> {
+pub(crate) fn decode(text: &str) -> Result<Vec<u8>, (usize, &'static str)> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
     let mut quad = [0u8; 4];
     let mut filled = 0;
@@ -42,6 +42,21 @@ pub(super) fn decode(text: &str) -> Result<Vec<u8>, (usize, &'static str)> {
     Ok(out)
 }
 
+/// Encodes `bytes` in the standard alphabet with `=` padding (the form `pngImageData` takes).
+pub(crate) fn encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |v: u8| char::from(ALPHABET[usize::from(v & 63)]);
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let [a, b, c] = [0, 1, 2].map(|i| chunk.get(i).copied().unwrap_or(0));
+        out.push(sym(a >> 2));
+        out.push(sym(a << 4 | b >> 4));
+        out.push(if chunk.len() > 1 { sym(b << 2 | c >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(c) } else { '=' });
+    }
+    out
+}
+
 /// The 6-bit value of a standard-alphabet character.
 fn sextet(byte: u8) -> Option<u8> {
     match byte {
@@ -57,7 +72,7 @@ fn sextet(byte: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::decode;
+    use super::{decode, encode};
 
     #[test]
     fn rfc4648_vectors() {
@@ -71,6 +86,7 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ] {
             assert_eq!(decode(encoded).unwrap(), plain.as_bytes(), "{encoded}");
+            assert_eq!(encode(plain.as_bytes()), encoded);
             assert_eq!(decode(encoded.trim_end_matches('=')).unwrap(), plain.as_bytes());
         }
         assert_eq!(decode("Zm9v\nYmFy\r\n").unwrap(), b"foobar");

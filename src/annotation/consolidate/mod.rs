@@ -24,12 +24,12 @@
 //! Must not depend on `store`, `render`, `ui`, `app` or `cli`.
 
 mod answers;
-mod base64;
+pub(crate) mod base64;
 mod boxes;
 mod classification;
 pub mod em;
 mod multilabel;
-mod png;
+pub(crate) mod png;
 mod segmentation;
 
 use serde_json::Value;

@@ -16,7 +16,7 @@ const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
 ///
 /// Errors (as `InvalidInput`) when the sizes disagree, the palette is empty or longer than 256
 /// entries, or an index has no palette entry.
-pub(super) fn encode_indexed(
+pub(crate) fn encode_indexed(
     width_px: u32,
     height_px: u32,
     palette: &[[u8; 3]],

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{FormatError, Location};
 
+pub mod asprs;
 pub mod bench_support;
 mod builder;
 pub mod gt_raw;

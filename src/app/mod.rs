@@ -1,0 +1,653 @@
+//! The desktop app: the `eframe::App`, its screens (home, task) as a small state machine, the
+//! handling of every action the views return, and the bridge to the store and the sync engine.
+//!
+//! The UI thread never waits on disk or network: store calls run on the Tokio runtime
+//! ([`backend`]) and come back as replies polled each frame; drafts are serialised and saved off
+//! the UI thread, in order; submissions go to the durable outbox through the sync engine.
+//! May use every layer below it; nothing uses it but `main`.
+
+pub mod backend;
+pub mod images;
+pub mod recent;
+pub mod review;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::annotation::document::Document;
+use crate::store::ObjectPath;
+use crate::store::clock::{Clock, SystemClock};
+use crate::store::jobs::Jobs;
+use crate::store::outbox::{DraftKey, SubmissionRequest};
+use crate::store::sync::{SyncError, SyncStatus};
+use crate::ui::home::{self, HomeAction, HomeModel, HomeState, JobRow};
+use crate::ui::task::{self, TaskAction, TaskChrome, TaskView};
+use crate::ui::theme;
+use crate::ui::widgets::SyncBadge;
+use crate::ui::widgets::viewport::{ImageTiles, Tile};
+
+use backend::{Backend, OpenedTask, OpenedWorkspace, Reply};
+use recent::RecentWorkspace;
+
+/// Work the app leaves running when it is dropped (the last draft save); wait on it before the
+/// runtime goes away.
+#[derive(Debug, Clone, Default)]
+pub struct ExitTasks(Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>);
+
+impl ExitTasks {
+    fn push(&self, handle: tokio::task::JoinHandle<()>) {
+        if let Ok(mut list) = self.0.lock() {
+            list.push(handle);
+        }
+    }
+
+    /// Waits (at most `timeout` each) for the tasks left behind.
+    pub async fn wait(&self, timeout: Duration) {
+        let handles: Vec<_> = self.0.lock().map(|mut l| l.drain(..).collect()).unwrap_or_default();
+        for h in handles {
+            let _ = tokio::time::timeout(timeout, h).await;
+        }
+    }
+}
+
+/// How the app starts.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The workspace to open; `None` opens the demo workspace in `demo_dir`.
+    pub workspace: Option<RecentWorkspace>,
+    /// The demo workspace's folder (created and filled on first use).
+    pub demo_dir: PathBuf,
+    /// This machine's app state: recent workspaces, per-workspace outbox and drafts.
+    pub state_dir: PathBuf,
+    /// The worker id.
+    pub worker: String,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Work left running at exit.
+    pub exit_tasks: ExitTasks,
+}
+
+impl AppConfig {
+    /// The configuration for `worker` in the user's data folder.
+    pub fn for_user(worker: String, demo_dir: PathBuf, workspace: Option<RecentWorkspace>) -> Self {
+        let state_dir =
+            dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("groundwork").join("state");
+        Self {
+            workspace,
+            demo_dir,
+            state_dir,
+            worker,
+            clock: Arc::new(SystemClock),
+            exit_tasks: ExitTasks::default(),
+        }
+    }
+}
+
+/// Runs the desktop app in a window until it is closed.
+pub fn run(config: AppConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("groundwork-io")
+        .enable_all()
+        .build()?;
+    let handle = runtime.handle().clone();
+    let exit = config.exit_tasks.clone();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Groundwork")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([960.0, 600.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Groundwork",
+        options,
+        Box::new(move |cc| Ok(Box::new(GroundworkApp::new(cc, config, handle)))),
+    );
+    runtime.block_on(exit.wait(Duration::from_secs(10)));
+    result.map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}
+
+/// The draft writer's channel and task.
+type DraftWriter = (mpsc::Sender<(DraftKey, Document)>, tokio::task::JoinHandle<()>);
+
+/// The open task.
+struct TaskSession {
+    task: OpenedTask,
+    view: TaskView,
+    tiles: ImageTiles,
+    tiles_generation: u64,
+    saved_revision: u64,
+    accepted_at_ms: i64,
+    active_ms: i64,
+    last_input_ms: i64,
+    notice: Option<String>,
+    busy: bool,
+    /// Set once submitted, released or declined: no more draft saves.
+    finished: bool,
+}
+
+enum Screen {
+    Home,
+    Task(Box<TaskSession>),
+}
+
+/// The Groundwork desktop app.
+pub struct GroundworkApp {
+    config: AppConfig,
+    backend: Backend,
+    replies: mpsc::Receiver<Reply>,
+    /// Requests sent whose reply has not been handled yet.
+    pending: usize,
+    workspace: Option<OpenedWorkspace>,
+    draft_writer: Option<DraftWriter>,
+    recent: Vec<RecentWorkspace>,
+    recent_labels: Vec<String>,
+    home: HomeState,
+    jobs: Vec<JobRow>,
+    jobs_loading: bool,
+    starting: bool,
+    notice: Option<String>,
+    screen: Screen,
+}
+
+impl GroundworkApp {
+    /// Creates the app and starts opening its workspace.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        config: AppConfig,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        theme::apply(&cc.egui_ctx);
+        let (backend, replies) = Backend::new(
+            runtime,
+            cc.egui_ctx.clone(),
+            config.clock.clone(),
+            config.worker.clone(),
+            config.state_dir.clone(),
+            config.demo_dir.clone(),
+        );
+        let mut app = Self {
+            backend,
+            replies,
+            pending: 0,
+            workspace: None,
+            draft_writer: None,
+            recent: Vec::new(),
+            recent_labels: Vec::new(),
+            home: HomeState::default(),
+            jobs: Vec::new(),
+            jobs_loading: false,
+            starting: false,
+            notice: None,
+            screen: Screen::Home,
+            config,
+        };
+        app.pending += 1;
+        app.backend.load_recent();
+        let target = app.config.workspace.clone().unwrap_or_else(|| RecentWorkspace::Local {
+            path: app.config.demo_dir.display().to_string(),
+        });
+        app.open_workspace(target);
+        app
+    }
+
+    // --- what tests and benchmarks look at -----------------------------------------------------
+
+    /// True when no request is outstanding.
+    pub fn is_idle(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// `"home"` or `"task"`.
+    pub fn screen_name(&self) -> &'static str {
+        match self.screen {
+            Screen::Home => "home",
+            Screen::Task(_) => "task",
+        }
+    }
+
+    /// The open task's view state.
+    pub fn task_view(&self) -> Option<&TaskView> {
+        match &self.screen {
+            Screen::Task(s) => Some(&s.view),
+            Screen::Home => None,
+        }
+    }
+
+    /// The open task's document.
+    pub fn document(&self) -> Option<&Document> {
+        match &self.screen {
+            Screen::Task(s) => Some(&s.task.document),
+            Screen::Home => None,
+        }
+    }
+
+    /// The open task's job and object.
+    pub fn current_task(&self) -> Option<(&str, u64)> {
+        match &self.screen {
+            Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::Home => None,
+        }
+    }
+
+    /// The open workspace's job service.
+    pub fn jobs_service(&self) -> Option<&Jobs> {
+        self.workspace.as_ref().map(|w| &w.jobs)
+    }
+
+    /// The sync engine's status.
+    pub fn sync_status(&self) -> Option<SyncStatus> {
+        self.workspace.as_ref().map(|w| w.sync.status())
+    }
+
+    /// The jobs listed on the home screen.
+    pub fn job_rows(&self) -> &[JobRow] {
+        &self.jobs
+    }
+
+    /// The message shown to the worker, if any.
+    pub fn notice(&self) -> Option<&str> {
+        match &self.screen {
+            Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
+            _ => self.notice.as_deref(),
+        }
+    }
+
+    // --- requests --------------------------------------------------------------------------
+
+    fn open_workspace(&mut self, target: RecentWorkspace) {
+        self.pending += 1;
+        self.jobs.clear();
+        self.jobs_loading = true;
+        self.backend.open_workspace(target);
+    }
+
+    fn refresh_jobs(&mut self) {
+        if let Some(ws) = &self.workspace {
+            self.pending += 1;
+            self.jobs_loading = true;
+            self.backend.list_jobs(ws.jobs.clone());
+        }
+    }
+
+    // --- replies ---------------------------------------------------------------------------
+
+    fn poll_replies(&mut self, ctx: &egui::Context) {
+        while let Ok(reply) = self.replies.try_recv() {
+            self.pending = self.pending.saturating_sub(1);
+            self.handle_reply(ctx, reply);
+        }
+    }
+
+    fn handle_reply(&mut self, ctx: &egui::Context, reply: Reply) {
+        match reply {
+            Reply::Recent(list) => {
+                self.recent = list;
+                self.recent_labels = self.recent.iter().map(RecentWorkspace::label).collect();
+            }
+            Reply::Workspace(Ok(ws)) => {
+                let ws = *ws;
+                self.recent.retain(|r| r != &ws.target);
+                self.recent.insert(0, ws.target.clone());
+                self.recent.truncate(recent::MAX_RECENT);
+                self.recent_labels = self.recent.iter().map(RecentWorkspace::label).collect();
+                if ws.demo_installed {
+                    self.notice = Some(
+                        "Welcome! The demo workspace was created with a few jobs to try.".into(),
+                    );
+                }
+                self.draft_writer = Some(self.backend.spawn_draft_writer(ws.sync.clone()));
+                self.workspace = Some(ws);
+                self.refresh_jobs();
+            }
+            Reply::Workspace(Err(e)) => {
+                self.jobs_loading = false;
+                self.notice = Some(e);
+            }
+            Reply::Jobs(Ok(rows)) => {
+                self.jobs = rows;
+                self.jobs_loading = false;
+            }
+            Reply::Jobs(Err(e)) => {
+                self.jobs_loading = false;
+                self.notice = Some(format!("The jobs could not be listed: {e}"));
+            }
+            Reply::NoTask(message) => {
+                self.starting = false;
+                self.notice = Some(message);
+                self.refresh_jobs();
+            }
+            Reply::Task(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
+            Reply::Task(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
+            }
+            Reply::Tiles { generation, tiles } => {
+                if let Screen::Task(s) = &mut self.screen
+                    && s.tiles_generation == generation
+                {
+                    for (tile, (_, image)) in s.tiles.tiles.iter_mut().zip(tiles) {
+                        tile.texture.set(image, egui::TextureOptions::LINEAR);
+                    }
+                }
+            }
+            Reply::Finished(result) => {
+                let message = match result {
+                    Ok(m) => m,
+                    Err(e) => e,
+                };
+                if let Screen::Task(s) = &mut self.screen {
+                    s.busy = false;
+                    if s.finished {
+                        self.screen = Screen::Home;
+                    } else {
+                        s.notice = Some(message.clone());
+                    }
+                }
+                self.notice = Some(message);
+                self.refresh_jobs();
+            }
+        }
+    }
+
+    fn new_session(&self, ctx: &egui::Context, task: OpenedTask) -> TaskSession {
+        let tiles = ImageTiles {
+            size: egui::vec2(
+                task.image.original.width() as f32,
+                task.image.original.height() as f32,
+            ),
+            tiles: task
+                .image
+                .tiles
+                .iter()
+                .enumerate()
+                .map(|(i, (rect, image))| Tile {
+                    rect_px: *rect,
+                    texture: ctx.load_texture(
+                        format!("image-tile-{i}"),
+                        image.clone(),
+                        egui::TextureOptions::LINEAR,
+                    ),
+                })
+                .collect(),
+        };
+        let now = self.config.clock.now_ms();
+        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        TaskSession {
+            view: TaskView::new(task.document.template()),
+            saved_revision: task.document.revision(),
+            tiles,
+            tiles_generation: 0,
+            accepted_at_ms: now,
+            active_ms: 0,
+            last_input_ms: now,
+            notice,
+            busy: false,
+            finished: false,
+            task,
+        }
+    }
+
+    // --- screens ---------------------------------------------------------------------------
+
+    fn home_ui(&mut self, ui: &mut egui::Ui) {
+        let label = self.workspace.as_ref().map(|w| w.target.label());
+        let sync = self.sync_badge();
+        let model = HomeModel {
+            workspace: label.as_deref(),
+            worker: &self.config.worker,
+            sync,
+            jobs: &self.jobs,
+            loading: self.jobs_loading,
+            recent: &self.recent_labels,
+            notice: self.notice.as_deref(),
+            starting: self.starting,
+        };
+        let actions = home::home_ui(ui, &mut self.home, &model);
+        for action in actions {
+            match action {
+                HomeAction::OpenLocal(path) => self.open_workspace(RecentWorkspace::Local { path }),
+                HomeAction::OpenS3 { uri, profile, endpoint } => {
+                    self.open_workspace(RecentWorkspace::S3 {
+                        uri,
+                        profile: (!profile.is_empty()).then_some(profile),
+                        endpoint: (!endpoint.is_empty()).then_some(endpoint),
+                    })
+                }
+                HomeAction::OpenRecent(label) => {
+                    if let Some(target) = self.recent.iter().find(|r| r.label() == label).cloned() {
+                        self.open_workspace(target);
+                    }
+                }
+                HomeAction::Refresh => self.refresh_jobs(),
+                HomeAction::StartWorking(job) => {
+                    if let Some(ws) = &self.workspace
+                        && !self.starting
+                    {
+                        self.starting = true;
+                        self.notice = None;
+                        self.pending += 1;
+                        self.backend.start_task(ws.jobs.clone(), ws.drafts.clone(), job);
+                    }
+                }
+                HomeAction::DismissNotice => self.notice = None,
+            }
+        }
+    }
+
+    fn sync_badge(&self) -> Option<SyncBadge> {
+        self.sync_status().map(|s| SyncBadge {
+            online: s.online,
+            queued: s.queued,
+            drafts_pending: s.drafts_pending,
+        })
+    }
+
+    fn task_ui(&mut self, ui: &mut egui::Ui, session: &mut TaskSession) -> bool {
+        let now = self.config.clock.now_ms();
+        // Active time: gaps between input events count up to 30 s (pauses excluded).
+        if ui.input(|i| !i.events.is_empty() || i.pointer.is_moving()) {
+            session.active_ms += (now - session.last_input_ms).clamp(0, 30_000);
+            session.last_input_ms = now;
+        }
+        let s = &mut *session;
+        let chrome = TaskChrome {
+            title: &s.task.spec.human_task_config.task_title,
+            job_name: &s.task.job_name,
+            object_id: s.task.ticket.object_id,
+            short_instructions: &s.task.short_instructions,
+            full_instructions: &s.task.full_instructions,
+            global_attributes: &s.task.global_attributes,
+            label_attributes: &s.task.label_attributes,
+            time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+            sync: self.sync_badge().unwrap_or_default(),
+            image: Some(&s.tiles),
+            image_status: "",
+            notice: s.notice.as_deref(),
+            busy: s.busy,
+            resumed: s.task.resumed,
+        };
+        let actions = task::task_ui(ui, &mut s.view, &mut s.task.document, &chrome);
+        // Autosave: every change goes to the local draft at once (after a stroke ends).
+        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none() {
+            self.save_draft(s);
+        }
+        let mut leave = false;
+        for action in actions {
+            match action {
+                TaskAction::Submit => leave |= self.submit(s, now),
+                TaskAction::StopAndResume => {
+                    self.save_draft(s);
+                    self.notice = Some(
+                        "Your work is saved; start working on this job again to resume.".into(),
+                    );
+                    self.refresh_jobs();
+                    leave = true;
+                }
+                TaskAction::Release | TaskAction::Decline => {
+                    if let Some(ws) = &self.workspace {
+                        s.busy = true;
+                        s.finished = true;
+                        self.pending += 1;
+                        self.backend.finish_task(
+                            s.task.board.clone(),
+                            s.task.ticket.clone(),
+                            action == TaskAction::Decline,
+                            ws.drafts.clone(),
+                            s.task.draft_key.clone(),
+                        );
+                    }
+                }
+                TaskAction::AdjustImage { brightness, contrast } => {
+                    s.tiles_generation += 1;
+                    self.pending += 1;
+                    self.backend.adjust_image(
+                        s.task.image.original.clone(),
+                        brightness,
+                        contrast,
+                        s.tiles_generation,
+                    );
+                }
+                TaskAction::DismissNotice => s.notice = None,
+            }
+        }
+        ui.ctx().request_repaint_after(Duration::from_secs(1));
+        leave
+    }
+
+    /// Hands the document to the draft writer (never blocks; retried next frame when full).
+    fn save_draft(&self, s: &mut TaskSession) {
+        let Some((writer, _)) = &self.draft_writer else { return };
+        if s.task.document.revision() == s.saved_revision {
+            return;
+        }
+        match writer.try_send((s.task.draft_key.clone(), s.task.document.without_history())) {
+            Ok(()) => s.saved_revision = s.task.document.revision(),
+            Err(mpsc::error::TrySendError::Full(_)) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                s.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
+            }
+        }
+    }
+
+    /// Submits through the outbox. Returns true when the task screen should close.
+    fn submit(&mut self, s: &mut TaskSession, now: i64) -> bool {
+        let Some(ws) = &self.workspace else { return false };
+        let answer = match s.task.document.answer_content() {
+            Ok(a) => a,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let output = match ObjectPath::parse(&s.task.spec.output_config.s3_output_path) {
+            Ok(p) => p,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
+        let request = SubmissionRequest {
+            s3_output_path: output,
+            job_name: s.task.job_name.clone(),
+            kms_key_id: s.task.spec.output_config.kms_key_id.clone(),
+            object_id: s.task.ticket.object_id,
+            slot: s.task.ticket.slot,
+            worker: s.task.ticket.worker.clone(),
+            claimed_at_ms: s.task.ticket.claimed_at_ms,
+            accepted_at_ms: s.accepted_at_ms,
+            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
+            worker_metadata: None,
+            answer_content: answer,
+        };
+        let _ = now;
+        match ws.sync.enqueue(request) {
+            Ok(()) => {
+                s.finished = true;
+                self.backend.discard_after_submit(
+                    ws.sync.clone(),
+                    ws.drafts.clone(),
+                    s.task.draft_key.clone(),
+                );
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.refresh_jobs();
+                true
+            }
+            Err(SyncError::Busy) => {
+                s.notice = Some("The outbox is busy; submit again in a moment.".into());
+                false
+            }
+            Err(SyncError::Stopped) => {
+                s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
+                false
+            }
+        }
+    }
+}
+
+impl eframe::App for GroundworkApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll_replies(&ctx);
+        let screen = std::mem::replace(&mut self.screen, Screen::Home);
+        self.screen = match screen {
+            Screen::Home => {
+                self.home_ui(ui);
+                // A reply may have opened a task meanwhile.
+                std::mem::replace(&mut self.screen, Screen::Home)
+            }
+            Screen::Task(mut session) => {
+                let leave = self.task_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Task(_) => Screen::Task(session),
+                    Screen::Home if leave => Screen::Home,
+                    Screen::Home => Screen::Task(session),
+                }
+            }
+        };
+        if self.pending > 0 {
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for GroundworkApp {
+    /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
+    /// until they are saved ([`AppConfig::exit_tasks`]).
+    fn drop(&mut self) {
+        let Some((writer, writer_task)) = self.draft_writer.take() else { return };
+        let last = match &self.screen {
+            Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
+                Some((s.task.draft_key.clone(), s.task.document.without_history()))
+            }
+            _ => None,
+        };
+        let sync = self.workspace.as_ref().map(|w| w.sync.clone());
+        let handle = self.backend.runtime().spawn(async move {
+            if let Some(item) = last {
+                let _ = writer.send(item).await;
+            }
+            // Wait for the writer to hand everything to the engine (it ends once its channel is
+            // closed and drained), then for the engine to have processed it (the flush is queued
+            // behind the saves).
+            drop(writer);
+            let _ = writer_task.await;
+            if let Some(sync) = sync {
+                let _ = sync.flush().await;
+            }
+        });
+        self.config.exit_tasks.push(handle);
+    }
+}
