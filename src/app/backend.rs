@@ -128,6 +128,11 @@ impl std::fmt::Debug for Backend {
 }
 
 impl Backend {
+    /// The runtime the backend's work runs on (for views that run store calls of their own).
+    pub fn runtime_handle(&self) -> tokio::runtime::Handle {
+        self.runtime.clone()
+    }
+
     /// A backend on `runtime`, replying into a channel whose receiver it returns.
     pub fn new(
         runtime: tokio::runtime::Handle,

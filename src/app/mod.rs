@@ -132,6 +132,15 @@ struct TaskSession {
 enum Screen {
     Home,
     Task(Box<TaskSession>),
+    Author(Box<AuthorSession>),
+}
+
+/// The job author's screens: the create-labeling-job wizard and the job monitor.
+struct AuthorSession {
+    backend: crate::ui::wizard::backend::Backend,
+    identity: crate::ui::wizard::draft::Identity,
+    wizard: Option<crate::ui::wizard::WizardState>,
+    monitor: crate::ui::monitor::MonitorState,
 }
 
 /// The Groundwork desktop app.
@@ -201,11 +210,12 @@ impl GroundworkApp {
         self.pending == 0
     }
 
-    /// `"home"` or `"task"`.
+    /// `"home"`, `"task"` or `"author"` (wizard and monitor).
     pub fn screen_name(&self) -> &'static str {
         match self.screen {
             Screen::Home => "home",
             Screen::Task(_) => "task",
+            Screen::Author(_) => "author",
         }
     }
 
@@ -213,7 +223,7 @@ impl GroundworkApp {
     pub fn task_view(&self) -> Option<&TaskView> {
         match &self.screen {
             Screen::Task(s) => Some(&s.view),
-            Screen::Home => None,
+            Screen::Home | Screen::Author(_) => None,
         }
     }
 
@@ -221,7 +231,7 @@ impl GroundworkApp {
     pub fn document(&self) -> Option<&Document> {
         match &self.screen {
             Screen::Task(s) => Some(&s.task.document),
-            Screen::Home => None,
+            Screen::Home | Screen::Author(_) => None,
         }
     }
 
@@ -229,7 +239,7 @@ impl GroundworkApp {
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
-            Screen::Home => None,
+            Screen::Home | Screen::Author(_) => None,
         }
     }
 
@@ -438,8 +448,84 @@ impl GroundworkApp {
                     }
                 }
                 HomeAction::DismissNotice => self.notice = None,
+                HomeAction::CreateJob => self.open_author(true),
+                HomeAction::MonitorJobs => self.open_author(false),
             }
         }
+    }
+
+    /// Opens the author screens on the current workspace, on the wizard or the monitor.
+    fn open_author(&mut self, wizard: bool) {
+        use crate::ui::wizard::WizardState;
+        use crate::ui::wizard::backend::{Backend as WizardBackend, TokioExecutor};
+        use crate::ui::wizard::draft::Identity;
+        let Some(ws) = &self.workspace else { return };
+        let executor = Arc::new(TokioExecutor::new(self.backend.runtime_handle()));
+        let identity = match &ws.target {
+            RecentWorkspace::Local { path } => Identity::local(&self.config.worker, path),
+            RecentWorkspace::S3 { profile, endpoint, .. } => Identity {
+                user: self.config.worker.clone(),
+                credentials: format!(
+                    "AWS credentials from the standard chain{}{}",
+                    profile.as_deref().map(|p| format!(", profile {p}")).unwrap_or_default(),
+                    endpoint.as_deref().map(|e| format!(", endpoint {e}")).unwrap_or_default()
+                ),
+                region: "us-east-1".into(),
+                account: "111122223333".into(),
+            },
+        };
+        let session = AuthorSession {
+            backend: WizardBackend::new(ws.jobs.clone(), executor),
+            wizard: wizard.then(|| WizardState::new(&identity)),
+            identity,
+            monitor: crate::ui::monitor::MonitorState::new(),
+        };
+        self.screen = Screen::Author(Box::new(session));
+    }
+
+    /// The author screens; returns true to go back home.
+    fn author_ui(&mut self, ui: &mut egui::Ui, session: &mut AuthorSession) -> bool {
+        use crate::ui::monitor::monitor_ui;
+        use crate::ui::wizard::{WizardAction, WizardEnv, wizard_ui};
+        let mut leave = false;
+        egui::Panel::top("author-bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if ui.button("Back to jobs").clicked() {
+                    leave = true;
+                }
+                ui.separator();
+                if ui.selectable_label(session.wizard.is_some(), "Create job").clicked()
+                    && session.wizard.is_none()
+                {
+                    session.wizard = Some(crate::ui::wizard::WizardState::new(&session.identity));
+                }
+                if ui.selectable_label(session.wizard.is_none(), "Monitor").clicked() {
+                    session.wizard = None;
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(state) = &mut session.wizard {
+                let env = WizardEnv { backend: &session.backend, identity: &session.identity };
+                match wizard_ui(ui, state, &env) {
+                    Some(WizardAction::Created { .. }) | Some(WizardAction::Cancelled) => {
+                        session.wizard = None;
+                        self.refresh_jobs();
+                    }
+                    Some(WizardAction::OpenPreviewTask { jobs, job_name }) => {
+                        // The worker view on the sandbox: writes stay in memory.
+                        if let Some(ws) = &self.workspace {
+                            self.pending += 1;
+                            self.backend.start_task(jobs, ws.drafts.clone(), job_name);
+                        }
+                    }
+                    None => {}
+                }
+            } else if let Some(action) = monitor_ui(ui, &mut session.monitor, &session.backend) {
+                session.wizard = Some(action.wizard(&session.identity));
+            }
+        });
+        leave
     }
 
     fn sync_badge(&self) -> Option<SyncBadge> {
@@ -614,6 +700,16 @@ impl eframe::App for GroundworkApp {
                     Screen::Task(_) => Screen::Task(session),
                     Screen::Home if leave => Screen::Home,
                     Screen::Home => Screen::Task(session),
+                    other @ Screen::Author(_) => other,
+                }
+            }
+            Screen::Author(mut session) => {
+                let leave = self.author_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    // A preview task opened meanwhile.
+                    task @ Screen::Task(_) => task,
+                    _ if leave => Screen::Home,
+                    _ => Screen::Author(session),
                 }
             }
         };

@@ -89,6 +89,10 @@ pub enum HomeAction {
     StartWorking(String),
     /// Dismiss the notice.
     DismissNotice,
+    /// Open the job wizard (create a labeling job).
+    CreateJob,
+    /// Open the job monitor.
+    MonitorJobs,
 }
 
 /// The home screen.
@@ -245,6 +249,16 @@ fn jobs_panel(
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if command::button(ui, &all::REFRESH, model.workspace.is_some() && !model.loading) {
                 actions.push(HomeAction::Refresh);
+            }
+            if ui
+                .add_enabled(model.workspace.is_some(), egui::Button::new("Monitor jobs"))
+                .clicked()
+            {
+                actions.push(HomeAction::MonitorJobs);
+            }
+            if ui.add_enabled(model.workspace.is_some(), egui::Button::new("Create job")).clicked()
+            {
+                actions.push(HomeAction::CreateJob);
             }
         });
     });
