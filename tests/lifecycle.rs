@@ -771,12 +771,14 @@ async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
     env.create_job(&setup).await;
     let journals = tempfile::tempdir().unwrap();
     let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let resumed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
         let jobs = env.jobs.clone();
         let journal = journals.path().join(format!("w{w}"));
         let clock: Arc<dyn Clock> = env.clock.clone();
         let delivered = delivered.clone();
+        let resumed = resumed.clone();
         tasks.push(tokio::spawn(async move {
             let lifecycle = Lifecycle::open(&jobs, "outage").await.unwrap();
             let name = format!("worker-{w}");
@@ -806,6 +808,17 @@ async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
                         won.push(ticket);
                     }
                     Ok(ClaimNext::Unavailable(Unavailable::NoTaskAvailable)) => break,
+                    Ok(ClaimNext::Unavailable(Unavailable::WorkerLimitReached)) => {
+                        // A claim whose answer was lost on the way back: resume it.
+                        if let Ok(held) = board.held_by(&name).await {
+                            for ticket in held {
+                                let label = if ticket.object_id % 2 == 0 { "cat" } else { "dog" };
+                                outbox.enqueue(lifecycle.submission(&ticket, class(label), 3.0).unwrap()).unwrap();
+                                resumed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                won.push(ticket);
+                            }
+                        }
+                    }
                     Ok(ClaimNext::Unavailable(other)) => panic!("unexpected {other:?}"),
                     Err(e) => {
                         assert!(e.to_string().contains("simulated offline") || e.to_string().contains("injected"), "{e}");

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::formats::time::format_creation_date;
+use crate::formats::time::format_worker_timestamp;
 use crate::store::ObjectPath;
-use crate::store::claims::{ClaimNext, ClaimState, ClaimTicket, FinishOutcome};
+use crate::store::claims::{ClaimNext, ClaimState, ClaimTicket, FinishOutcome, Unavailable};
 use crate::store::jobs::Jobs;
 use crate::store::lifecycle::{Lifecycle, PendingReport, Settled};
 use crate::store::layout::validate_segment;
@@ -116,8 +116,9 @@ pub struct TaskNext {
     pub manifest_line: Value,
 }
 
-/// Claims the next task of `job` for `worker` and remembers the claim in `state_dir` (so the
-/// answer can be submitted offline). Nothing to claim is [`EXIT_NOTHING_TO_DO`].
+/// Claims the next task of `job` for `worker` — or hands out again the one the worker already
+/// holds — and remembers the claim in `state_dir` (so the answer can be submitted offline).
+/// Nothing to claim is [`EXIT_NOTHING_TO_DO`].
 pub async fn next(
     jobs: &Jobs,
     state_dir: &Path,
@@ -126,7 +127,15 @@ pub async fn next(
 ) -> Result<TaskNext, CliError> {
     let lifecycle = Lifecycle::open(jobs, job).await?;
     let board = lifecycle.claim_board()?;
-    match board.claim_next(worker).await? {
+    let mut next = board.claim_next(worker).await?;
+    if next == ClaimNext::Unavailable(Unavailable::WorkerLimitReached) {
+        // The worker already holds a task (e.g. an earlier `task next` whose answer was lost on
+        // the way back): hand that one out again.
+        if let Some(held) = board.held_by(worker).await?.into_iter().next() {
+            next = ClaimNext::Claimed(held);
+        }
+    }
+    match next {
         ClaimNext::Claimed(ticket) => {
             let line = lifecycle.input_line(ticket.object_id).unwrap_or("null");
             let manifest_line = serde_json::from_str(line).unwrap_or(Value::Null);
@@ -456,7 +465,7 @@ pub async fn run(global: &GlobalArgs, command: TaskCommand) -> CliResult {
                             "slot": t.slot,
                             "claimedAtMs": t.claimed_at_ms,
                             "expiresAtMs": t.expires_at_ms,
-                            "expiresAt": format_creation_date(t.expires_at_ms),
+                            "expiresAt": format_worker_timestamp(t.expires_at_ms),
                             "manifestLine": task.manifest_line,
                         }))
                     } else {
@@ -464,7 +473,7 @@ pub async fn run(global: &GlobalArgs, command: TaskCommand) -> CliResult {
                             "claimed data object {} (slot {}) of {job} until {}",
                             t.object_id,
                             t.slot,
-                            format_creation_date(t.expires_at_ms)
+                            format_worker_timestamp(t.expires_at_ms)
                         );
                         println!("{}", task.manifest_line);
                         Ok(())

@@ -527,7 +527,8 @@ impl Lifecycle {
                 | Settled::AlreadyFailed
         ) {
             let recorded = recorded_outcomes(self.store.as_ref(), &self.job.output).await?;
-            if recorded.len() as u64 >= self.object_count() {
+            let count = self.object_count();
+            if recorded.range(..count).count() as u64 >= count {
                 self.write_output_manifest(true).await?;
             }
         }
@@ -1177,6 +1178,21 @@ mod tests {
         assert_eq!(pair.metadata.failure_reason.as_deref(), Some("x"));
         let line = label_pair("c", Some(&json!(1)), &json!({"class-name": "dog", "type": "groundtruth/image-classification"})).unwrap();
         assert!(line.label.is_some());
+    }
+
+    #[test]
+    fn custom_jobs_point_at_the_counted_answers() {
+        let metadata = json!({"worker-response-ref": "s3://b/out/j/annotations/consolidated-annotation/consolidation-request/iteration-1/3.json",
+            "type": "groundTruth/custom", "job_name": "j", "human-annotated": "yes",
+            "creation_date": "2023-02-01T10:00:00.000000"});
+        let pair = label_pair("j", Some(&json!({})), &metadata).unwrap();
+        assert!(pair.metadata.underscore_keys);
+        let mut line = OutputLine::parse_line(r#"{"source":"hello"}"#, "m", 1).unwrap();
+        line.set_label_pair(pair);
+        assert_eq!(
+            line.to_json_line(),
+            r#"{"source":"hello","j":{},"j-metadata":{"type":"groundTruth/custom","human-annotated":"yes","creation_date":"2023-02-01T10:00:00.000000","job_name":"j","worker-response-ref":"s3://b/out/j/annotations/consolidated-annotation/consolidation-request/iteration-1/3.json"}}"#
+        );
     }
 
     #[test]
