@@ -15,12 +15,15 @@
 //!
 //! - [`formats`]: parse and write Ground Truth files and point clouds; errors name file, line, field.
 //! - [`job`]: the `CreateLabelingJob` request as a [`job::JobSpec`], its task types and every rule.
+//! - [`geometry`]: 2D boxes, cameras and projections, oriented cuboids, the 2D image view.
+//! - [`render`]: wgpu renderers for points, cuboids, images, overlays; picking; headless frames.
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
 pub mod annotation;
 pub mod cli;
-pub mod ui;
 pub mod formats;
 pub mod geometry;
 pub mod job;
+pub mod render;
 pub mod store;
+pub mod ui;

@@ -25,7 +25,7 @@ use groundwork::store::lifecycle::{Lifecycle, MASK_FILE_NAME, Settled};
 use groundwork::store::local::LocalStore;
 use groundwork::store::memory::{FlakyStore, MemoryStore};
 use groundwork::store::outbox::{ClaimMark, Outbox, RetryPolicy};
-use groundwork::store::status::{JobStatus, ObjectFailure, ObjectState};
+use groundwork::store::status::{LabelingJobStatus, ObjectFailure, ObjectState};
 use groundwork::store::{
     BoxFuture, GetResult, ListPage, ObjectMeta, ObjectPath, ObjectStore, PutOptions, PutResult,
     StoreError,
@@ -373,7 +373,7 @@ async fn three_workers_two_objects_classification_end_to_end() {
     );
 
     let described = env.jobs.describe("pets").await.unwrap();
-    assert_eq!(described.snapshot.status, JobStatus::Completed);
+    assert_eq!(described.snapshot.status, LabelingJobStatus::Completed);
     let c = described.snapshot.counters;
     assert_eq!((c.total_labeled, c.human_labeled, c.failed_non_retryable_error, c.unlabeled), (2, 2, 0, 0));
     assert_eq!(
@@ -393,7 +393,7 @@ async fn three_workers_two_objects_classification_end_to_end() {
     let before = recording.puts().len();
     let again = lifecycle.run_pending().await.unwrap();
     assert!(again.consolidated.is_empty() && again.failed.is_empty());
-    assert_eq!(again.status, Some(JobStatus::Completed));
+    assert_eq!(again.status, Some(LabelingJobStatus::Completed));
     assert_eq!(lifecycle.settle_object(1).await.unwrap(), Settled::AlreadyConsolidated);
     assert_eq!(recording.puts().len(), before);
 }
@@ -599,7 +599,7 @@ async fn failed_objects_carry_a_reason_and_the_job_completes() {
         report.failed,
         [(3, "expired: not labeled within TaskAvailabilityLifetimeInSeconds".to_owned())]
     );
-    assert_eq!(report.status, Some(JobStatus::Completed));
+    assert_eq!(report.status, Some(LabelingJobStatus::Completed));
     let snapshot = lifecycle.status().await.unwrap();
     let states: Vec<_> = snapshot.objects.iter().map(|o| o.state.clone()).collect();
     assert_eq!(
@@ -648,7 +648,7 @@ async fn a_stopped_job_gets_an_output_manifest_with_unlabeled_lines_unchanged() 
     // `job describe` sees the object awaiting consolidation and does it; the job is stopped
     // with nothing pending, so the output manifest is written.
     let described = env.jobs.describe("halt").await.unwrap();
-    assert_eq!(described.snapshot.status, JobStatus::Stopped);
+    assert_eq!(described.snapshot.status, LabelingJobStatus::Stopped);
     assert!(described.describe.labeling_job_output.is_some());
     let lines = env.output_lines("halt").await;
     assert_eq!(&lines[1..], [source_lines(3)[1].clone(), source_lines(3)[2].clone()]);
@@ -739,7 +739,7 @@ async fn check_race_outcome(env: &Env, job: &str, objects: usize, tickets: &[Cla
         assert_eq!(v[format!("{job}-metadata")]["confidence"], json!(0.95), "line {i}");
     }
     let snapshot = lifecycle.status().await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::Completed);
+    assert_eq!(snapshot.status, LabelingJobStatus::Completed);
     assert_eq!(snapshot.counters.total_labeled, objects as u64);
     let report = lifecycle.run_pending().await.unwrap();
     assert!(report.consolidated.is_empty() && report.failed.is_empty(), "{report:?}");
@@ -1051,7 +1051,7 @@ async fn cli_task_next_submit_release_decline_and_sync() {
     assert_eq!(report.delivery.delivered.len(), 1);
     assert_eq!(report.delivery.remaining, 0);
     let job = report.jobs["cli-job"].as_ref().unwrap();
-    assert_eq!(job.status, Some(JobStatus::Completed));
+    assert_eq!(job.status, Some(LabelingJobStatus::Completed));
     assert_eq!(job.output_manifest, Some(env.output("cli-job").output_manifest().unwrap()));
 
     // Nothing is left: exit status 3.

@@ -19,8 +19,8 @@ use groundwork::store::outbox::{
     RetryPolicy, SubmissionRequest,
 };
 use groundwork::store::status::{
-    JobStatus, ObjectFailure, ObjectState, StatusError, StatusQuery, count_manifest_objects,
-    job_status, request_stop,
+    LabelingJobStatus, ObjectFailure, ObjectState, StatusError, StatusQuery,
+    count_manifest_objects, job_status, request_stop,
 };
 use groundwork::store::sync::{SyncConfig, spawn_sync_engine};
 use groundwork::store::{
@@ -270,7 +270,7 @@ async fn thirty_two_workers_race_for_fifty_objects_of_three_slots() {
         job_status(store.as_ref(), &status_query(Some(OBJECTS), &policy), clock.as_ref())
             .await
             .unwrap();
-    assert_eq!(snapshot.status, JobStatus::InProgress);
+    assert_eq!(snapshot.status, LabelingJobStatus::InProgress);
     assert!(
         snapshot
             .objects
@@ -286,7 +286,7 @@ async fn thirty_two_workers_race_for_fifty_objects_of_three_slots() {
         job_status(store.as_ref(), &status_query(Some(OBJECTS), &policy), clock.as_ref())
             .await
             .unwrap();
-    assert_eq!(snapshot.status, JobStatus::Completed);
+    assert_eq!(snapshot.status, LabelingJobStatus::Completed);
     assert_eq!(
         (
             snapshot.counters.total_labeled,
@@ -421,7 +421,7 @@ async fn release_and_decline_flows() {
         snapshot.objects[0].state,
         ObjectState::Failed(ObjectFailure::Declined { workers: 2 })
     );
-    assert_eq!(snapshot.status, JobStatus::Completed);
+    assert_eq!(snapshot.status, LabelingJobStatus::Completed);
     assert_eq!(snapshot.counters.failed_non_retryable_error, 1);
 }
 
@@ -505,7 +505,7 @@ async fn stop_blocks_new_claims_but_not_submissions() {
         job_status(store.as_ref(), &status_query(Some(3), &policy), clock.as_ref()).await.unwrap();
     assert_eq!(
         (snapshot.status, snapshot.active_claims, snapshot.stop_requested),
-        (JobStatus::Stopping, 1, true)
+        (LabelingJobStatus::Stopping, 1, true)
     );
 
     let journal = tempfile::tempdir().unwrap();
@@ -518,7 +518,7 @@ async fn stop_blocks_new_claims_but_not_submissions() {
     assert!(!report.delivered[0].late);
     let snapshot =
         job_status(store.as_ref(), &status_query(Some(3), &policy), clock.as_ref()).await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::Stopped);
+    assert_eq!(snapshot.status, LabelingJobStatus::Stopped);
     assert_eq!(
         snapshot.objects[0].state,
         ObjectState::AwaitingConsolidation { submitted: 1, of: 1 }
@@ -553,11 +553,11 @@ async fn availability_lifetime_fails_untouched_objects() {
     );
     assert_eq!(snapshot.objects[1].state, ObjectState::Failed(ObjectFailure::AvailabilityExpired));
     assert_eq!(snapshot.objects[2].state, ObjectState::Failed(ObjectFailure::AvailabilityExpired));
-    assert_eq!(snapshot.status, JobStatus::InProgress);
+    assert_eq!(snapshot.status, LabelingJobStatus::InProgress);
     consolidate(store.as_ref(), 0).await;
     let snapshot =
         job_status(store.as_ref(), &status_query(Some(3), &policy), clock.as_ref()).await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::Completed);
+    assert_eq!(snapshot.status, LabelingJobStatus::Completed);
     assert_eq!(
         (
             snapshot.counters.total_labeled,
@@ -577,7 +577,7 @@ async fn job_status_initializing_missing_and_empty() {
     assert!(matches!(missing, Err(StatusError::NoSuchJob { .. })));
     write_job_json(&store).await;
     let snapshot = job_status(&store, &status_query(None, &policy), &clock).await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::Initializing);
+    assert_eq!(snapshot.status, LabelingJobStatus::Initializing);
     let manifest = ObjectPath::parse("s3://team-bucket/in/input.manifest").unwrap();
     store
         .put(
@@ -589,10 +589,10 @@ async fn job_status_initializing_missing_and_empty() {
         .unwrap();
     assert_eq!(count_manifest_objects(&store, &manifest).await.unwrap(), 2);
     let snapshot = job_status(&store, &status_query(Some(2), &policy), &clock).await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::InProgress);
+    assert_eq!(snapshot.status, LabelingJobStatus::InProgress);
     assert_eq!(snapshot.counters.unlabeled, 2);
     let snapshot = job_status(&store, &status_query(Some(0), &policy), &clock).await.unwrap();
-    assert_eq!(snapshot.status, JobStatus::Failed);
+    assert_eq!(snapshot.status, LabelingJobStatus::Failed);
     assert!(snapshot.failure_reason.is_some());
 }
 

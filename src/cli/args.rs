@@ -66,9 +66,68 @@ pub enum Command {
     },
     /// Read a point cloud or image and print its format, count, bounds and attributes.
     Info {
-        /// The file (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw, PNG, JPEG).
+        /// The file (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw).
         file: PathBuf,
     },
+    /// Draw a point cloud or an image to a PNG, with no window (same renderers as the app).
+    Render {
+        /// The file (a point cloud, or a PNG/JPEG image).
+        file: PathBuf,
+        /// The PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output size, `WIDTHxHEIGHT` in pixels.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: [u32; 2],
+        /// How to colour the points.
+        #[arg(long, value_enum, default_value_t = ColorByArg::Height)]
+        color_by: ColorByArg,
+        /// The view: `top` looks down with x to the right and y up (north up).
+        #[arg(long, value_enum, default_value_t = ViewArg::Orbit)]
+        view: ViewArg,
+        /// Point size in pixels.
+        #[arg(long, default_value_t = 1.0)]
+        point_size: f32,
+    },
+}
+
+/// `--color-by` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorByArg {
+    /// Grey ramp over intensity.
+    Intensity,
+    /// Colour ramp over height (z).
+    Height,
+    /// The file's own colours.
+    Rgb,
+    /// The ASPRS classification palette.
+    Classification,
+}
+
+/// `--view` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewArg {
+    /// Looking down −z: +x right, +y up (north up), orthographic.
+    Top,
+    /// Looking along +y from the −y side: +x right, +z up, orthographic.
+    Side,
+    /// Looking along −x from the +x side: +y right, +z up, orthographic.
+    Front,
+    /// A perspective three-quarter view from the south-west, 30° above the horizon.
+    Orbit,
+}
+
+/// Parses `WIDTHxHEIGHT`.
+fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("`{s}`: expected WIDTHxHEIGHT"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=16384).contains(n))
+            .ok_or_else(|| format!("`{s}`: sizes are whole numbers from 1 to 16384"))
+    };
+    Ok([parse(w)?, parse(h)?])
 }
 
 /// `groundwork job …`

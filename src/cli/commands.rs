@@ -18,7 +18,7 @@ use crate::store::data_setup::{DataKind, DataSetupRequest, setup_data};
 use crate::store::jobs::{Jobs, JobsError};
 use crate::store::{ObjectPath, demo};
 
-use super::{CliError, CliResult, DataType, GlobalArgs, ManifestKind};
+use super::{CliError, CliResult, ColorByArg, DataType, GlobalArgs, ManifestKind, ViewArg};
 
 /// The folder of the demo workspace in the user's data folder.
 pub fn default_workspace_dir() -> PathBuf {
@@ -350,5 +350,56 @@ pub fn info(global: &GlobalArgs, file: &Path) -> CliResult {
     for note in &stats.notes {
         println!("note:        {note}");
     }
+    Ok(())
+}
+
+/// `render`: a point cloud or an image to PNG, headless.
+pub fn render(
+    file: &Path,
+    output: &Path,
+    size_px: [u32; 2],
+    color_by: ColorByArg,
+    view: ViewArg,
+    point_size: f32,
+) -> CliResult {
+    use crate::geometry::StandardView;
+    use crate::render::RenderContext;
+    use crate::render::headless::{self, PointRenderOptions};
+    use crate::render::points::ColorBy;
+
+    let is_image = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"));
+    let ctx = RenderContext::new_headless()
+        .map_err(|e| CliError::invalid(format!("no GPU adapter for rendering: {e}")))?;
+    let picture = if is_image {
+        let image = image::open(file)
+            .map_err(|e| CliError::invalid(format!("{}: {e}", file.display())))?
+            .to_rgba8();
+        headless::render_image_png(&ctx, &image, size_px, None, headless::DEFAULT_BACKGROUND)?
+    } else {
+        let loaded = PointCloud::load_with(file, &LoadOptions::all())?;
+        let mut options = PointRenderOptions {
+            size_px,
+            view: match view {
+                ViewArg::Top => StandardView::Top,
+                ViewArg::Side => StandardView::Side,
+                ViewArg::Front => StandardView::Front,
+                ViewArg::Orbit => StandardView::Orbit,
+            },
+            ..PointRenderOptions::default()
+        };
+        options.style.color_by = match color_by {
+            ColorByArg::Intensity => ColorBy::Intensity,
+            ColorByArg::Height => ColorBy::Height,
+            ColorByArg::Rgb => ColorBy::Rgb,
+            ColorByArg::Classification => ColorBy::Classification,
+        };
+        options.style.point_size_px = point_size.clamp(1.0, 64.0);
+        headless::render_point_cloud(&ctx, &loaded.cloud, &options)?
+    };
+    picture.save(output).map_err(|e| CliError::invalid(format!("{}: {e}", output.display())))?;
+    println!("wrote {} ({}x{})", output.display(), size_px[0], size_px[1]);
     Ok(())
 }

@@ -99,6 +99,9 @@ async fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Task(command)) => task::run(global, command).await,
         Some(Command::Sync { job }) => task::sync_command(global, job.as_deref()).await,
         Some(Command::Info { file }) => commands::info(global, &file),
+        Some(Command::Render { file, output, size, color_by, view, point_size }) => {
+            commands::render(&file, &output, size, color_by, view, point_size)
+        }
     }
 }
 

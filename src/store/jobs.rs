@@ -7,16 +7,17 @@ use std::sync::Arc;
 
 use crate::formats::label_config::LabelCategoryConfig;
 use crate::job::status::{
-    DescribeLabelingJobResponse, JobState, LabelCounters, LabelingJobOutput, LabelingJobSummary,
+    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobStatus,
+    LabelingJobSummary,
 };
-use crate::job::{Finding, JobSpec, LabelSummary, LabelingJobStatus, Severity};
+use crate::job::{Finding, JobSpec, LabelSummary, Severity};
 
 use super::catalog::{CatalogError, Workspace};
 use super::claims::ClaimPolicy;
 use super::clock::Clock;
 use super::layout::JobOutput;
 use super::lifecycle::{Lifecycle, LifecycleError, PendingReport};
-use super::status::{JobSnapshot, JobStatus, StatusError, StatusQuery, job_status};
+use super::status::{JobSnapshot, StatusError, StatusQuery, job_status};
 use super::{ObjectPath, StoreError};
 
 /// Errors of job operations.
@@ -123,16 +124,14 @@ impl Jobs {
         };
         let mut findings = crate::job::validate(spec, labels.as_ref());
         if let Some(s3) = &spec.input_config.data_source.s3_data_source {
-            match ObjectPath::parse(&s3.manifest_s3_uri) {
-                Ok(path) => {
-                    if let Err(e) = self.workspace.store.head(&path).await {
-                        store_findings.push(Finding::error(
-                            "InputConfig.DataSource.S3DataSource.ManifestS3Uri",
-                            format!("cannot read the input manifest: {e}"),
-                        ));
-                    }
-                }
-                Err(_) => {} // malformed URIs are reported by the rules above
+            // A malformed URI is reported by the rules above.
+            if let Ok(path) = ObjectPath::parse(&s3.manifest_s3_uri)
+                && let Err(e) = self.workspace.store.head(&path).await
+            {
+                store_findings.push(Finding::error(
+                    "InputConfig.DataSource.S3DataSource.ManifestS3Uri",
+                    format!("cannot read the input manifest: {e}"),
+                ));
             }
         }
         findings.extend(store_findings);
@@ -211,7 +210,10 @@ impl Jobs {
             .objects
             .iter()
             .any(|o| matches!(o.state, super::status::ObjectState::AwaitingConsolidation { .. }));
-        let finished = matches!(snapshot.status, JobStatus::Completed | JobStatus::Stopped);
+        let finished = matches!(
+            snapshot.status,
+            LabelingJobStatus::Completed | LabelingJobStatus::Stopped
+        );
         if awaiting || (finished && !has_output) {
             // Any client that sees work pending does it (DESIGN.md §2); a client without write
             // access still gets its description.
@@ -224,22 +226,7 @@ impl Jobs {
                 Err(e) => tracing::warn!(job = name, error = %e, "pending consolidation not run"),
             }
         }
-        let status = match snapshot.status {
-            JobStatus::Initializing => LabelingJobStatus::Initializing,
-            JobStatus::InProgress => LabelingJobStatus::InProgress,
-            JobStatus::Completed => LabelingJobStatus::Completed,
-            JobStatus::Failed => LabelingJobStatus::Failed,
-            JobStatus::Stopping => LabelingJobStatus::Stopping,
-            JobStatus::Stopped => LabelingJobStatus::Stopped,
-        };
-        let c = snapshot.counters;
-        let counters = LabelCounters {
-            total_labeled: c.total_labeled,
-            human_labeled: c.human_labeled,
-            machine_labeled: c.machine_labeled,
-            failed_non_retryable_error: c.failed_non_retryable_error,
-            unlabeled: c.unlabeled,
-        };
+        let (status, counters) = (snapshot.status, snapshot.counters);
         let region = region_of(&spec);
         let has_output = self.workspace.store.head(&output_manifest).await.is_ok();
         let state = JobState {

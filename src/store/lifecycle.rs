@@ -73,7 +73,7 @@ use super::jobs::{Jobs, JobsError};
 use super::layout::JobOutput;
 use super::outbox::{LATE_FIELD, SubmissionRequest};
 use super::status::{
-    JobSnapshot, JobStatus, ObjectState, Recorded, StatusError, StatusQuery,
+    JobSnapshot, LabelingJobStatus, ObjectState, Recorded, StatusError, StatusQuery,
     job_status, object_state, recorded_outcomes,
 };
 use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
@@ -251,7 +251,7 @@ pub struct PendingReport {
     /// The intermediate manifest, when this run refreshed it.
     pub intermediate_manifest: Option<ObjectPath>,
     /// The job's status after this run.
-    pub status: Option<JobStatus>,
+    pub status: Option<LabelingJobStatus>,
 }
 
 /// One object's stored outcome, as read back.
@@ -571,11 +571,11 @@ impl Lifecycle {
             .iter()
             .any(|o| matches!(o.state, ObjectState::AwaitingConsolidation { .. }));
         match snapshot.status {
-            JobStatus::Completed => {
+            LabelingJobStatus::Completed => {
                 self.write_output_manifest(true).await?;
                 report.output_manifest = Some(output);
             }
-            JobStatus::Stopped if nothing_awaits => {
+            LabelingJobStatus::Stopped if nothing_awaits => {
                 self.write_output_manifest(false).await?;
                 report.output_manifest = Some(output);
             }

@@ -19,8 +19,11 @@ pub mod lifecycle;
 pub mod local;
 pub mod memory;
 pub mod outbox;
+pub mod retry;
+pub mod s3;
 pub mod status;
 pub mod sync;
+pub mod util;
 pub mod utc;
 
 use std::fmt;

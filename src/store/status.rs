@@ -10,13 +10,15 @@
 //! nobody finished within `TaskAvailabilityLifetimeInSeconds` of the job's creation is closed.
 //! A closed object with some answers awaits consolidation with those; with none it fails.
 //!
-//! Plain types of this layer; the job layer maps them to Ground Truth's serde shapes. Must not
+//! Status and counters are the job layer's Ground Truth shapes. Must not
 //! depend on `render`, `ui`, `app` or `cli`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::job::status::{LabelCounters, LabelingJobStatus};
 
 use super::claims::{
     ClaimCache, ClaimError, ClaimPolicy, ClaimState, ObjectClaims, is_stopped, scan_claims,
@@ -26,58 +28,6 @@ use super::layout::JobOutput;
 use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
 
 const LIST_PAGE: usize = 1000;
-
-/// `LabelingJobStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    /// The job exists but its input is not read yet.
-    Initializing,
-    /// Workers are labeling.
-    InProgress,
-    /// Every object is consolidated or failed.
-    Completed,
-    /// The job cannot run (e.g. its input has no data objects).
-    Failed,
-    /// The author asked to stop; some claims are still active.
-    Stopping,
-    /// Stopped; no claims active.
-    Stopped,
-}
-
-impl JobStatus {
-    /// Ground Truth's name for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Initializing => "Initializing",
-            Self::InProgress => "InProgress",
-            Self::Completed => "Completed",
-            Self::Failed => "Failed",
-            Self::Stopping => "Stopping",
-            Self::Stopped => "Stopped",
-        }
-    }
-}
-
-impl fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// `LabelCounters` (spec §8.9).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LabelCounters {
-    /// Objects with a consolidated label.
-    pub total_labeled: u64,
-    /// Of those, labeled by people (all of them: no automated labeling here).
-    pub human_labeled: u64,
-    /// Labeled by a model (always 0 here).
-    pub machine_labeled: u64,
-    /// Objects that failed (declined by all, or expired unlabeled).
-    pub failed_non_retryable_error: u64,
-    /// Objects neither labeled nor failed.
-    pub unlabeled: u64,
-}
 
 /// Why a data object failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +119,7 @@ pub struct ObjectStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSnapshot {
     /// The status.
-    pub status: JobStatus,
+    pub status: LabelingJobStatus,
     /// The counters.
     pub counters: LabelCounters,
     /// Per object, in id order (empty while initializing).
@@ -394,7 +344,7 @@ pub async fn job_status(
     let stop_requested = is_stopped(store, &query.stop_marker).await?;
     let now_ms = clock.now_ms();
     let mut snapshot = JobSnapshot {
-        status: JobStatus::Initializing,
+        status: LabelingJobStatus::Initializing,
         counters: LabelCounters::default(),
         objects: Vec::new(),
         stop_requested,
@@ -404,7 +354,7 @@ pub async fn job_status(
     };
     let Some(object_count) = query.object_count else { return Ok(snapshot) };
     if object_count == 0 {
-        snapshot.status = JobStatus::Failed;
+        snapshot.status = LabelingJobStatus::Failed;
         snapshot.failure_reason = Some("the input manifest has no data objects".into());
         return Ok(snapshot);
     }
@@ -469,11 +419,11 @@ pub async fn job_status(
     }
 
     snapshot.status = if objects.iter().all(|o| o.state.is_final()) {
-        JobStatus::Completed
+        LabelingJobStatus::Completed
     } else if stop_requested {
-        if active_total > 0 { JobStatus::Stopping } else { JobStatus::Stopped }
+        if active_total > 0 { LabelingJobStatus::Stopping } else { LabelingJobStatus::Stopped }
     } else {
-        JobStatus::InProgress
+        LabelingJobStatus::InProgress
     };
     snapshot.counters = counters;
     snapshot.objects = objects;
@@ -493,22 +443,5 @@ mod tests {
         assert_eq!(parse_response_key("4/x-ann.json"), None);
         assert_eq!(parse_response_key("4/2021-03-08_23:06:49.json"), None);
         assert_eq!(parse_response_key("x/1-a.json"), None);
-    }
-
-    #[test]
-    fn status_names_are_ground_truths() {
-        let all = [
-            JobStatus::Initializing,
-            JobStatus::InProgress,
-            JobStatus::Completed,
-            JobStatus::Failed,
-            JobStatus::Stopping,
-            JobStatus::Stopped,
-        ];
-        let names: Vec<_> = all.iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            names,
-            ["Initializing", "InProgress", "Completed", "Failed", "Stopping", "Stopped"]
-        );
     }
 }

@@ -21,3 +21,4 @@ pub fn testdata_dir() -> Option<PathBuf> {
 pub fn required(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1")
 }
+pub mod seaweed;

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""laspy's read speed on the same files as `cargo bench --bench point_cloud_read`, for BENCHMARKS.md.
+
+Usage: python3 benches/laspy_read.py FILE.las FILE.laz [...]
+Needs `pip install laspy lazrs`. Prints one markdown row per file: wall time, Mpts/s, peak RSS.
+laspy reads every point's full record (`laspy.read`), then we touch x/y/z so the scaled
+coordinates are really computed, as our reader computes them.
+"""
+import resource
+import sys
+import time
+
+import laspy
+
+
+def main(paths):
+    print("| reader | file | points | wall s | Mpts/s | peak RSS MiB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for path in paths:
+        start = time.perf_counter()
+        las = laspy.read(path)
+        x, y, z = las.x, las.y, las.z
+        _ = float(x[0]) + float(y[0]) + float(z[0]) if len(x) else 0.0
+        wall = time.perf_counter() - start
+        n = len(las.points)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"| laspy {laspy.__version__} | {path.rsplit('/', 1)[-1]} | {n} | {wall:.2f} | {n / wall / 1e6:.1f} | {rss:.0f} |")
+        del las, x, y, z
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

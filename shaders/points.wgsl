@@ -1,0 +1,138 @@
+// Point clouds (src/render/points.rs). Each point is one instance of a 4-vertex triangle strip,
+// expanded in screen space to `point_size_px` (PointList would only ever draw 1-pixel points).
+// Keep the structs and constants in sync with `gpu_data` in points.rs.
+
+struct PointsUniform {
+    clip_from_local: mat4x4f,
+    viewport_px: vec2f,
+    point_size_px: f32,
+    color_mode: u32,
+    // Intensity range (raw u16 values) or height range (local z), mapped to 0..1.
+    value_range: vec2f,
+    round_points: u32,
+    target_is_srgb: u32,
+};
+
+struct ChunkUniform {
+    // Index (in GPU order) of the chunk's first point.
+    first_point: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+};
+
+const COLOR_INTENSITY: u32 = 0u;
+const COLOR_HEIGHT: u32 = 1u;
+const COLOR_RGB: u32 = 2u;
+const COLOR_CLASSIFICATION: u32 = 3u;
+// Anything else: COLOR_LABEL.
+const PALETTE_WIDTH: u32 = 1024u;
+const PALETTE_ROW_CLASSIFICATION: u32 = 0u;
+const PALETTE_ROW_LABEL: u32 = 1u;
+// Picking ids: kind in the top two bits (see render::picking).
+const PICK_KIND_POINT: u32 = 0x40000000u;
+
+@group(0) @binding(0) var<uniform> frame: PointsUniform;
+@group(0) @binding(1) var palette: texture_2d<f32>;
+@group(1) @binding(0) var<uniform> chunk: ChunkUniform;
+
+struct VertexOut {
+    @builtin(position) position: vec4f,
+    @location(0) color: vec4f,
+    @location(1) corner: vec2f,
+    @location(2) @interpolate(flat) point_index: u32,
+};
+
+fn unit_range(value: f32) -> f32 {
+    let span = frame.value_range.y - frame.value_range.x;
+    if abs(span) < 1e-20 {
+        return 0.5;
+    }
+    return clamp((value - frame.value_range.x) / span, 0.0, 1.0);
+}
+
+// attributes.x = r | g << 8 | b << 16 | classification << 24; attributes.y = intensity (u16).
+fn point_color(position: vec3f, attributes: vec2u, label: u32) -> vec4f {
+    switch frame.color_mode {
+        case COLOR_INTENSITY: {
+            return vec4f(vec3f(unit_range(f32(attributes.y & 0xffffu))), 1.0);
+        }
+        case COLOR_HEIGHT: {
+            return vec4f(height_color(unit_range(position.z)), 1.0);
+        }
+        case COLOR_RGB: {
+            return vec4f(unpack4x8unorm(attributes.x).rgb, 1.0);
+        }
+        case COLOR_CLASSIFICATION: {
+            let code = attributes.x >> 24u;
+            return textureLoad(palette, vec2u(code, PALETTE_ROW_CLASSIFICATION), 0);
+        }
+        default: {
+            return textureLoad(palette, vec2u(label % PALETTE_WIDTH, PALETTE_ROW_LABEL), 0);
+        }
+    }
+}
+
+@vertex
+fn vs_main(
+    @builtin(vertex_index) vertex_index: u32,
+    @builtin(instance_index) instance_index: u32,
+    @location(0) position: vec3f,
+    @location(1) attributes: vec2u,
+    @location(2) label: u32,
+) -> VertexOut {
+    var out: VertexOut;
+    let color = point_color(position, attributes, label);
+    out.point_index = chunk.first_point + instance_index;
+    out.color = color;
+    let corner = vec2f(f32(vertex_index & 1u), f32(vertex_index >> 1u)) * 2.0 - 1.0;
+    out.corner = corner;
+    // A palette entry with alpha 0 hides the point (class or label switched off).
+    if color.a <= 0.0 {
+        out.position = CLIPPED_AWAY;
+        return out;
+    }
+    let center = frame.clip_from_local * vec4f(position, 1.0);
+    // corner · size/2 pixels, in NDC units (2 / viewport per pixel), scaled by w.
+    let offset_ndc = corner * frame.point_size_px / frame.viewport_px;
+    out.position = vec4f(center.xy + offset_ndc * center.w, center.z, center.w);
+    return out;
+}
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4f {
+    if frame.round_points != 0u && dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return to_target(vec4f(in.color.rgb, 1.0), frame.target_is_srgb);
+}
+
+@fragment
+fn fs_pick(in: VertexOut) -> @location(0) u32 {
+    if frame.round_points != 0u && dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return PICK_KIND_POINT | in.point_index;
+}
+
+// Fast path for points of at most one pixel: PointList topology, one vertex per point (the
+// attribute buffers step per vertex instead of per instance).
+@vertex
+fn vs_single_pixel(
+    @builtin(vertex_index) vertex_index: u32,
+    @location(0) position: vec3f,
+    @location(1) attributes: vec2u,
+    @location(2) label: u32,
+) -> VertexOut {
+    var out: VertexOut;
+    let color = point_color(position, attributes, label);
+    out.point_index = chunk.first_point + vertex_index;
+    out.color = color;
+    out.corner = vec2f(0.0);
+    if color.a <= 0.0 {
+        out.position = CLIPPED_AWAY;
+        return out;
+    }
+    out.position = frame.clip_from_local * vec4f(position, 1.0);
+    return out;
+}
