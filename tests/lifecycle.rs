@@ -6,9 +6,12 @@
 
 mod support;
 
+use support::seaweed;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +20,9 @@ use groundwork::cli::task;
 use groundwork::formats::output::OutputManifest;
 use groundwork::job::JobSpec;
 use groundwork::store::catalog::Workspace;
-use groundwork::store::claims::{ClaimBoard, ClaimNext, ClaimState, ClaimTicket, Unavailable};
+use groundwork::store::claims::{
+    ClaimBoard, ClaimError, ClaimNext, ClaimState, ClaimTicket, Unavailable,
+};
 use groundwork::store::clock::{Clock, ManualClock};
 use groundwork::store::jobs::Jobs;
 use groundwork::store::layout::{Catalog, JobOutput};
@@ -25,6 +30,8 @@ use groundwork::store::lifecycle::{Lifecycle, MASK_FILE_NAME, Settled};
 use groundwork::store::local::LocalStore;
 use groundwork::store::memory::{FlakyStore, MemoryStore};
 use groundwork::store::outbox::{ClaimMark, Outbox, RetryPolicy};
+use groundwork::store::retry::RetryPolicy as StoreRetry;
+use groundwork::store::s3::{ListingStrategy, S3Store};
 use groundwork::store::status::{LabelingJobStatus, ObjectFailure, ObjectState};
 use groundwork::store::{
     BoxFuture, GetResult, ListPage, ObjectMeta, ObjectPath, ObjectStore, PutOptions, PutResult,
@@ -139,8 +146,23 @@ struct Setup<'a> {
 }
 
 impl<'a> Setup<'a> {
-    fn new(name: &'a str, kind: Kind, workers: u32, labels: &'a [&'a str], lines: Vec<String>) -> Self {
-        Self { name, attribute: name, kind, workers, labels, lines, kms: false, lifetime_secs: 864_000 }
+    fn new(
+        name: &'a str,
+        kind: Kind,
+        workers: u32,
+        labels: &'a [&'a str],
+        lines: Vec<String>,
+    ) -> Self {
+        Self {
+            name,
+            attribute: name,
+            kind,
+            workers,
+            labels,
+            lines,
+            kms: false,
+            lifetime_secs: 864_000,
+        }
     }
 }
 
@@ -148,21 +170,28 @@ struct Env {
     store: Arc<dyn ObjectStore>,
     clock: Arc<ManualClock>,
     jobs: Jobs,
+    bucket: String,
     prefix: String,
 }
 
 impl Env {
     fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Self {
+        Self::on(store, BUCKET, prefix)
+    }
+
+    /// A workspace whose catalog, inputs and outputs all live under `s3://bucket/prefix/`.
+    fn on(store: Arc<dyn ObjectStore>, bucket: &str, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
         let clock = Arc::new(ManualClock::new(T0));
         let catalog =
-            Catalog::new(ObjectPath::parse(&format!("s3://{BUCKET}/{prefix}/catalog/")).unwrap())
+            Catalog::new(ObjectPath::parse(&format!("s3://{bucket}/{prefix}/catalog/")).unwrap())
                 .unwrap();
         let jobs = Jobs::new(Workspace::new(store.clone(), catalog), clock.clone());
-        Self { store, clock, jobs, prefix: prefix.to_owned() }
+        Self { store, clock, jobs, bucket: bucket.to_owned(), prefix: prefix.to_owned() }
     }
 
     fn uri(&self, rest: &str) -> String {
-        format!("s3://{BUCKET}/{}/{rest}", self.prefix)
+        format!("s3://{}/{}/{rest}", self.bucket, self.prefix)
     }
 
     fn path(&self, rest: &str) -> ObjectPath {
@@ -282,11 +311,19 @@ impl Worker {
     }
 
     /// Submits through the outbox; after the delivery, settles the object, as the app does.
-    async fn submit(&mut self, lifecycle: &Lifecycle, ticket: &ClaimTicket, answer: Value) -> Settled {
+    async fn submit(
+        &mut self,
+        lifecycle: &Lifecycle,
+        ticket: &ClaimTicket,
+        answer: Value,
+    ) -> Settled {
         let request = lifecycle.submission(ticket, answer, 12.5).unwrap();
         self.outbox.enqueue(request).unwrap();
-        let report =
-            self.outbox.drain(lifecycle.store().as_ref(), &quick_retry(), &mut self.rng).await.unwrap();
+        let report = self
+            .outbox
+            .drain(lifecycle.store().as_ref(), &quick_retry(), &mut self.rng)
+            .await
+            .unwrap();
         assert_eq!(report.delivered.len(), 1, "{:?}", report.last_error);
         assert_eq!(report.delivered[0].claim, ClaimMark::Submitted);
         lifecycle.settle_object(ticket.object_id).await.unwrap()
@@ -375,7 +412,10 @@ async fn three_workers_two_objects_classification_end_to_end() {
     let described = env.jobs.describe("pets").await.unwrap();
     assert_eq!(described.snapshot.status, LabelingJobStatus::Completed);
     let c = described.snapshot.counters;
-    assert_eq!((c.total_labeled, c.human_labeled, c.failed_non_retryable_error, c.unlabeled), (2, 2, 0, 0));
+    assert_eq!(
+        (c.total_labeled, c.human_labeled, c.failed_non_retryable_error, c.unlabeled),
+        (2, 2, 0, 0)
+    );
     assert_eq!(
         described.describe.labeling_job_output.as_ref().unwrap().output_dataset_s3_uri,
         out.output_manifest().unwrap().uri()
@@ -383,7 +423,8 @@ async fn three_workers_two_objects_classification_end_to_end() {
 
     // Every put under the output folder (claims, responses, requests, output) asked for the key.
     let base = out.base().uri();
-    let under_output: Vec<_> = recording.puts().into_iter().filter(|(k, _)| k.starts_with(&base)).collect();
+    let under_output: Vec<_> =
+        recording.puts().into_iter().filter(|(k, _)| k.starts_with(&base)).collect();
     assert!(under_output.len() >= 6 + 6 + 2 + 2 + 1, "{under_output:?}");
     for (key, kms) in &under_output {
         assert_eq!(kms.as_deref(), Some(KMS), "{key}");
@@ -433,7 +474,9 @@ async fn bounding_boxes_consolidate_through_the_store() {
     assert_eq!(last, Some(Settled::Consolidated));
     assert_eq!(
         env.output_lines("street-boxes").await,
-        [r#"{"source-ref":"s3://gw-test/img/street.png","camera":"front","street-boxes":{"image_size":[{"width":500,"height":400,"depth":3}],"annotations":[{"class_id":0,"left":12,"top":20,"width":100,"height":50}]},"street-boxes-metadata":{"objects":[{"confidence":0.89}],"class-map":{"0":"dog"},"type":"groundtruth/object-detection","human-annotated":"yes","creation-date":"2023-11-14T23:13:20.000000","job-name":"street-boxes"}}"#]
+        [
+            r#"{"source-ref":"s3://gw-test/img/street.png","camera":"front","street-boxes":{"image_size":[{"width":500,"height":400,"depth":3}],"annotations":[{"class_id":0,"left":12,"top":20,"width":100,"height":50}]},"street-boxes-metadata":{"objects":[{"confidence":0.89}],"class-map":{"0":"dog"},"type":"groundtruth/object-detection","human-annotated":"yes","creation-date":"2023-11-14T23:13:20.000000","job-name":"street-boxes"}}"#
+        ]
     );
 }
 
@@ -474,8 +517,7 @@ fn mask_answer(width: u32, classes: &[u8], colors: &[[u8; 4]], mappings: Value) 
 #[tokio::test]
 async fn semantic_segmentation_writes_the_mask_ref_file() {
     let env = Env::new(Arc::new(MemoryStore::new()), "seg");
-    let mut setup =
-        Setup::new("city", Kind::Segmentation, 3, &["road", "car"], source_lines(1));
+    let mut setup = Setup::new("city", Kind::Segmentation, 3, &["road", "car"], source_lines(1));
     setup.attribute = "city-ref";
     setup.kms = true;
     let lifecycle = env.create_job(&setup).await;
@@ -515,7 +557,9 @@ async fn semantic_segmentation_writes_the_mask_ref_file() {
     assert_eq!(pixels, [bg, road, road, car, car, bg]);
     assert_eq!(
         env.output_lines("city").await,
-        [r##"{"source-ref":"s3://gw-test/img/0.jpg","city-ref":"s3://gw-test/seg/out/city/annotations/consolidated-annotation/output/0/mask.png","city-ref-metadata":{"internal-color-map":{"0":{"class-name":"BACKGROUND","confidence":0.89,"hex-color":"#ffffff"},"1":{"class-name":"road","confidence":0.89,"hex-color":"#2ca02c"},"2":{"class-name":"car","confidence":0.89,"hex-color":"#1f77b4"}},"type":"groundtruth/semantic-segmentation","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"city"}}"##]
+        [
+            r##"{"source-ref":"s3://gw-test/img/0.jpg","city-ref":"s3://gw-test/seg/out/city/annotations/consolidated-annotation/output/0/mask.png","city-ref-metadata":{"internal-color-map":{"0":{"class-name":"BACKGROUND","confidence":0.89,"hex-color":"#ffffff"},"1":{"class-name":"road","confidence":0.89,"hex-color":"#2ca02c"},"2":{"class-name":"car","confidence":0.89,"hex-color":"#1f77b4"}},"type":"groundtruth/semantic-segmentation","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"city"}}"##
+        ]
     );
 }
 
@@ -533,7 +577,8 @@ async fn verification_keeps_the_earlier_label_and_adds_the_verdict() {
     let lines: Vec<String> = (0..2)
         .map(|i| format!(r#"{{"source-ref":"s3://gw-test/img/{i}.jpg",{earlier}}}"#))
         .collect();
-    let mut setup = Setup::new("check", Kind::Verification, 3, &["Correct", "Incorrect"], lines.clone());
+    let mut setup =
+        Setup::new("check", Kind::Verification, 3, &["Correct", "Incorrect"], lines.clone());
     setup.attribute = "verify-boxes";
     let lifecycle = env.create_job(&setup).await;
     let journals = tempfile::tempdir().unwrap();
@@ -557,8 +602,14 @@ async fn verification_keeps_the_earlier_label_and_adds_the_verdict() {
     assert_eq!(
         env.output_lines("check").await,
         [
-            format!(r#"{}"verify-boxes":"0","verify-boxes-metadata":{{"class-name":"Correct","confidence":0.95,"type":"groundtruth/label-verification","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"check"}}}}"#, head(0)),
-            format!(r#"{}"verify-boxes":"1","verify-boxes-metadata":{{"class-name":"Incorrect","confidence":0.95,"type":"groundtruth/label-verification","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"check","worker-feedback":[{{"comment":"Box is too wide."}}]}}}}"#, head(1)),
+            format!(
+                r#"{}"verify-boxes":"0","verify-boxes-metadata":{{"class-name":"Correct","confidence":0.95,"type":"groundtruth/label-verification","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"check"}}}}"#,
+                head(0)
+            ),
+            format!(
+                r#"{}"verify-boxes":"1","verify-boxes-metadata":{{"class-name":"Incorrect","confidence":0.95,"type":"groundtruth/label-verification","human-annotated":"yes","creation-date":"2023-11-14T22:13:20.000000","job-name":"check","worker-feedback":[{{"comment":"Box is too wide."}}]}}}}"#,
+                head(1)
+            ),
         ]
     );
 }
@@ -590,7 +641,10 @@ async fn failed_objects_carry_a_reason_and_the_job_completes() {
         lifecycle.settle_object(2).await.unwrap(),
         Settled::Failed("expired: declined by 1 workers".into())
     );
-    assert!(matches!(lifecycle.settle_object(3).await.unwrap(), Settled::NotReady(ObjectState::Unclaimed)));
+    assert!(matches!(
+        lifecycle.settle_object(3).await.unwrap(),
+        Settled::NotReady(ObjectState::Unclaimed)
+    ));
     assert!(env.store.head(&env.output("mixed").output_manifest().unwrap()).await.is_err());
 
     env.clock.set_ms(T0 + 86_400_000);
@@ -611,7 +665,10 @@ async fn failed_objects_carry_a_reason_and_the_job_completes() {
             ObjectState::Failed(ObjectFailure::AvailabilityExpired),
         ]
     );
-    assert_eq!((snapshot.counters.total_labeled, snapshot.counters.failed_non_retryable_error), (1, 3));
+    assert_eq!(
+        (snapshot.counters.total_labeled, snapshot.counters.failed_non_retryable_error),
+        (1, 3)
+    );
     let lines = env.output_lines("mixed").await;
     assert_eq!(lines.len(), 4);
     // One worker per object: its answer, confidence 0 (spec §5.17).
@@ -658,12 +715,13 @@ async fn a_stopped_job_gets_an_output_manifest_with_unlabeled_lines_unchanged() 
 // ------------------------------------------------------------------------------------------------
 // The race: 32 workers, 200 objects × 3 slots
 
-async fn race(store: Arc<dyn ObjectStore>, prefix: &str) {
+/// `kms`: ask for SSE-KMS on every output put (SeaweedFS without a KMS provider refuses it).
+async fn race(env: Env, kms: bool) {
     const WORKERS: usize = 32;
     const OBJECTS: usize = 200;
-    let env = Env::new(store.clone(), prefix);
-    let mut setup = Setup::new("race", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
-    setup.kms = true;
+    let mut setup =
+        Setup::new("race", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
+    setup.kms = kms;
     env.create_job(&setup).await;
     let journals = tempfile::tempdir().unwrap();
     let mut tasks = Vec::new();
@@ -748,18 +806,140 @@ async fn check_race_outcome(env: &Env, job: &str, objects: usize, tickets: &[Cla
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_workers_two_hundred_objects_memory_store() {
     let store: Arc<dyn ObjectStore> = Recording::new(Arc::new(MemoryStore::new()));
-    race(store, "race-mem").await;
+    race(Env::new(store, "race-mem"), true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_workers_two_hundred_objects_local_store() {
     let root = tempfile::tempdir().unwrap();
     let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(root.path()).unwrap());
-    race(store, "race-local").await;
+    race(Env::new(store, "race-local"), true).await;
 }
 
 // ------------------------------------------------------------------------------------------------
 // Faults
+
+fn label_of(object_id: u64) -> &'static str {
+    if object_id % 2 == 0 { "cat" } else { "dog" }
+}
+
+fn is_transient(e: &ClaimError) -> bool {
+    match e {
+        ClaimError::Store(e) => e.is_transient(),
+        ClaimError::Contended { .. } => true,
+        _ => false,
+    }
+}
+
+/// A worker that keeps going through store outages, as the app does: it delivers its outbox
+/// before claiming more, keeps what cannot be delivered, retries claims after transient
+/// failures, and resumes a claim it holds but whose answer was lost on the way back. Returns
+/// the claims it worked on.
+async fn resilient_worker(
+    jobs: Jobs,
+    job: &'static str,
+    name: String,
+    journal: std::path::PathBuf,
+    delivered: Arc<AtomicUsize>,
+    pause: Duration,
+) -> Vec<ClaimTicket> {
+    let lifecycle = loop {
+        match Lifecycle::open(&jobs, job).await {
+            Ok(l) => break l,
+            Err(e) if e.is_transient() => tokio::time::sleep(pause).await,
+            Err(e) => panic!("{name}: {e}"),
+        }
+    };
+    let board = lifecycle.claim_board().unwrap();
+    let outbox = Outbox::open(&journal, jobs.clock().clone()).unwrap();
+    let mut rng = fastrand::Rng::with_seed(name.len() as u64);
+    let mut won: Vec<ClaimTicket> = Vec::new();
+    loop {
+        let pending: BTreeMap<String, u64> = outbox
+            .pending()
+            .unwrap()
+            .into_iter()
+            .map(|q| (q.id, q.submission.request.object_id))
+            .collect();
+        let report =
+            outbox.drain(jobs.workspace().store.as_ref(), &quick_retry(), &mut rng).await.unwrap();
+        for d in &report.delivered {
+            delivered.fetch_add(1, Ordering::SeqCst);
+            // Settling may fail during an outage; `groundwork sync` finishes it later.
+            let _ = lifecycle.settle_object(pending[&d.id]).await;
+        }
+        if report.remaining > 0 {
+            tokio::time::sleep(pause).await;
+            continue;
+        }
+        let mut submit = |ticket: ClaimTicket| {
+            let answer = class(label_of(ticket.object_id));
+            outbox.enqueue(lifecycle.submission(&ticket, answer, 3.0).unwrap()).unwrap();
+            won.push(ticket);
+        };
+        match board.claim_next(&name).await {
+            Ok(ClaimNext::Claimed(ticket)) => submit(ticket),
+            Ok(ClaimNext::Unavailable(Unavailable::NoTaskAvailable)) => break,
+            Ok(ClaimNext::Unavailable(Unavailable::WorkerLimitReached)) => {
+                match board.held_by(&name).await {
+                    Ok(held) => held.into_iter().for_each(&mut submit),
+                    Err(e) if is_transient(&e) => tokio::time::sleep(pause).await,
+                    Err(e) => panic!("{name}: {e}"),
+                }
+            }
+            Ok(ClaimNext::Unavailable(other)) => panic!("{name}: unexpected {other:?}"),
+            Err(e) if is_transient(&e) => tokio::time::sleep(pause).await,
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    won
+}
+
+/// Starts `workers` resilient workers on `job`; returns their tasks and the delivery counter.
+fn spawn_workers(
+    env: &Env,
+    job: &'static str,
+    workers: usize,
+    journals: &Path,
+    pause: Duration,
+) -> (Vec<tokio::task::JoinHandle<Vec<ClaimTicket>>>, Arc<AtomicUsize>) {
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let tasks = (0..workers)
+        .map(|w| {
+            tokio::spawn(resilient_worker(
+                env.jobs.clone(),
+                job,
+                format!("worker-{w:02}"),
+                journals.join(format!("w{w}")),
+                delivered.clone(),
+                pause,
+            ))
+        })
+        .collect();
+    (tasks, delivered)
+}
+
+/// Joins the workers, runs what is pending (as `groundwork sync` would), checks every outbox
+/// is empty and the race invariants hold.
+async fn finish_and_check(
+    env: &Env,
+    job: &str,
+    objects: usize,
+    workers: usize,
+    journals: &Path,
+    tasks: Vec<tokio::task::JoinHandle<Vec<ClaimTicket>>>,
+) {
+    let mut tickets = Vec::new();
+    for task in tasks {
+        tickets.extend(task.await.unwrap());
+    }
+    Lifecycle::open(&env.jobs, job).await.unwrap().run_pending().await.unwrap();
+    for w in 0..workers {
+        let outbox = Outbox::open(&journals.join(format!("w{w}")), env.clock.clone()).unwrap();
+        assert_eq!(outbox.len().unwrap(), 0, "worker {w}'s outbox drained");
+    }
+    check_race_outcome(env, job, objects, &tickets).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
@@ -767,91 +947,24 @@ async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
     const OBJECTS: usize = 30;
     let flaky = Arc::new(FlakyStore::new(MemoryStore::new()));
     let env = Env::new(flaky.clone(), "offline");
-    let setup = Setup::new("outage", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
+    let setup =
+        Setup::new("outage", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
     env.create_job(&setup).await;
     let journals = tempfile::tempdir().unwrap();
-    let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let resumed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for w in 0..WORKERS {
-        let jobs = env.jobs.clone();
-        let journal = journals.path().join(format!("w{w}"));
-        let clock: Arc<dyn Clock> = env.clock.clone();
-        let delivered = delivered.clone();
-        let resumed = resumed.clone();
-        tasks.push(tokio::spawn(async move {
-            let lifecycle = Lifecycle::open(&jobs, "outage").await.unwrap();
-            let name = format!("worker-{w}");
-            let board = lifecycle.claim_board().unwrap();
-            let outbox = Outbox::open(&journal, clock).unwrap();
-            let mut rng = fastrand::Rng::with_seed(w as u64);
-            let mut won = Vec::new();
-            loop {
-                // Deliver what waits; on trouble keep it and try again later.
-                let report = outbox.drain(jobs.workspace().store.as_ref(), &quick_retry(), &mut rng).await.unwrap();
-                for d in &report.delivered {
-                    delivered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let object = won.iter().find(|t: &&ClaimTicket| d.response.key().contains(&format!("/{}/", t.object_id))).map(|t| t.object_id);
-                    if let Some(object) = object {
-                        // Settling may fail while offline; `sync` finishes it later.
-                        let _ = lifecycle.settle_object(object).await;
-                    }
-                }
-                if report.remaining > 0 {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    continue;
-                }
-                match board.claim_next(&name).await {
-                    Ok(ClaimNext::Claimed(ticket)) => {
-                        let label = if ticket.object_id % 2 == 0 { "cat" } else { "dog" };
-                        outbox.enqueue(lifecycle.submission(&ticket, class(label), 3.0).unwrap()).unwrap();
-                        won.push(ticket);
-                    }
-                    Ok(ClaimNext::Unavailable(Unavailable::NoTaskAvailable)) => break,
-                    Ok(ClaimNext::Unavailable(Unavailable::WorkerLimitReached)) => {
-                        // A claim whose answer was lost on the way back: resume it.
-                        if let Ok(held) = board.held_by(&name).await {
-                            for ticket in held {
-                                let label = if ticket.object_id % 2 == 0 { "cat" } else { "dog" };
-                                outbox.enqueue(lifecycle.submission(&ticket, class(label), 3.0).unwrap()).unwrap();
-                                resumed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                                won.push(ticket);
-                            }
-                        }
-                    }
-                    Ok(ClaimNext::Unavailable(other)) => panic!("unexpected {other:?}"),
-                    Err(e) => {
-                        assert!(e.to_string().contains("simulated offline") || e.to_string().contains("injected"), "{e}");
-                        tokio::time::sleep(Duration::from_millis(2)).await;
-                    }
-                }
-            }
-            won
-        }));
-    }
+    let (tasks, delivered) =
+        spawn_workers(&env, "outage", WORKERS, journals.path(), Duration::from_millis(2));
     // Let a third of the work through, then cut the store off — the next few puts land but
     // their answers are lost on the way back — and bring it back after a while.
-    while delivered.load(std::sync::atomic::Ordering::SeqCst) < OBJECTS {
+    while delivered.load(Ordering::SeqCst) < OBJECTS {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     flaky.lose_next_put_answers(4);
     tokio::time::sleep(Duration::from_millis(5)).await;
     flaky.set_offline(true);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let failures_while_offline = flaky.injected_failures();
+    assert!(flaky.injected_failures() > 0, "the outage was felt");
     flaky.set_offline(false);
-    let mut tickets = Vec::new();
-    for task in tasks {
-        tickets.extend(task.await.unwrap());
-    }
-    assert!(failures_while_offline > 0, "the outage was felt");
-    // What no worker settled (settling failed during the outage) `groundwork sync` finishes.
-    Lifecycle::open(&env.jobs, "outage").await.unwrap().run_pending().await.unwrap();
-    for w in 0..WORKERS {
-        let outbox = Outbox::open(&journals.path().join(format!("w{w}")), env.clock.clone()).unwrap();
-        assert_eq!(outbox.len().unwrap(), 0, "worker {w}'s outbox drained");
-    }
-    check_race_outcome(&env, "outage", OBJECTS, &tickets).await;
+    finish_and_check(&env, "outage", OBJECTS, WORKERS, journals.path(), tasks).await;
 }
 
 /// The child side of the SIGKILL test: journals a submission, then starts delivering through a
@@ -874,7 +987,8 @@ async fn child_worker_process() {
     };
     let outbox = Outbox::open(Path::new(&journal), env.clock.clone()).unwrap();
     outbox.enqueue(lifecycle.submission(&ticket, class("dog"), 7.0).unwrap()).unwrap();
-    let pausing = Pausing { inner: store, after_upload: phase == "after-upload", ready: ready.into() };
+    let pausing =
+        Pausing { inner: store, after_upload: phase == "after-upload", ready: ready.into() };
     let mut rng = fastrand::Rng::with_seed(1);
     let _ = outbox.drain(&pausing, &quick_retry(), &mut rng).await;
     unreachable!("the upload never returns");
@@ -1016,7 +1130,8 @@ async fn cli_task_next_submit_release_decline_and_sync() {
     let next = task::next(&env.jobs, &state, "cli-job", "ann").await.unwrap();
     assert_eq!((next.ticket.object_id, next.ticket.slot), (0, 0));
     assert_eq!(next.manifest_line, json!({"source-ref": "s3://gw-test/img/0.jpg"}));
-    let done = task::submit(&env.jobs, &state, "cli-job", "ann", 0, class("cat"), &retry).await.unwrap();
+    let done =
+        task::submit(&env.jobs, &state, "cli-job", "ann", 0, class("cat"), &retry).await.unwrap();
     assert!(done.delivered());
     assert_eq!(
         done.delivery.settled.get(&("cli-job".to_owned(), 0)),
@@ -1024,7 +1139,9 @@ async fn cli_task_next_submit_release_decline_and_sync() {
     );
 
     // Submitting for an object one holds no claim on is refused, naming the object.
-    let err = task::submit(&env.jobs, &state, "cli-job", "ann", 2, class("cat"), &retry).await.unwrap_err();
+    let err = task::submit(&env.jobs, &state, "cli-job", "ann", 2, class("cat"), &retry)
+        .await
+        .unwrap_err();
     assert!(err.message.contains("holds no claim on data object 2"), "{}", err.message);
 
     // release gives object 1 back; the same worker may take it again, then declines it: with one
@@ -1042,7 +1159,8 @@ async fn cli_task_next_submit_release_decline_and_sync() {
     let next = task::next(&env.jobs, &state, "cli-job", "ann").await.unwrap();
     assert_eq!(next.ticket.object_id, 2);
     flaky.set_offline(true);
-    let done = task::submit(&env.jobs, &state, "cli-job", "ann", 2, class("dog"), &retry).await.unwrap();
+    let done =
+        task::submit(&env.jobs, &state, "cli-job", "ann", 2, class("dog"), &retry).await.unwrap();
     assert!(!done.delivered());
     assert_eq!(done.delivery.remaining, 1);
     assert!(task::sync(&env.jobs, &state, None, &retry).await.is_err(), "sync fails while offline");
@@ -1059,7 +1177,10 @@ async fn cli_task_next_submit_release_decline_and_sync() {
     assert_eq!(err.code, task::EXIT_NOTHING_TO_DO);
     let lines = env.output_lines("cli-job").await;
     assert_eq!(lines.len(), 3);
-    assert!(lines[0].contains(r#""cli-job":0"#) && lines[2].contains(r#""cli-job":1"#), "{lines:?}");
+    assert!(
+        lines[0].contains(r#""cli-job":0"#) && lines[2].contains(r#""cli-job":1"#),
+        "{lines:?}"
+    );
     assert!(lines[1].contains("failure-reason"), "{lines:?}");
 }
 
@@ -1071,4 +1192,216 @@ fn workspace_state_folders_are_distinct_and_stable() {
     assert_ne!(a, task::state_dir(data, "s3://team/ws|http://127.0.0.1:8333"));
     assert_eq!(a.parent().unwrap(), data.join("outbox"));
     assert_eq!(a.file_name().unwrap().len(), 16);
+}
+
+// ------------------------------------------------------------------------------------------------
+// On a real S3 server (SeaweedFS). Skipped when `weed` cannot start, unless
+// GROUNDWORK_REQUIRE_S3=1.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_workers_two_hundred_objects_seaweedfs() {
+    let Some(server) = seaweed::server_or_skip("thirty_two_workers_two_hundred_objects_seaweedfs")
+    else {
+        return;
+    };
+    let store: Arc<dyn ObjectStore> = Arc::new(server.store());
+    let started = std::time::Instant::now();
+    race(Env::on(store, seaweed::BUCKET, &seaweed::unique_prefix("race")), false).await;
+    eprintln!("SeaweedFS race: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A SeaweedFS server this test can kill with SIGKILL and restart on the same ports and data
+/// folder. `weed` runs under a small `sh` guard reading the test's pipe: closing the pipe (a
+/// kill, a drop, or the test process dying) SIGKILLs `weed`.
+struct RestartableWeed {
+    weed: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    s3_port: u16,
+    guard: Option<(std::process::Child, std::process::ChildStdin)>,
+}
+
+const WEED_GUARD: &str = r#"
+"$@" >>"$GW_WEED_LOG" 2>&1 </dev/null &
+pid=$!
+while read -r _; do :; done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+"#;
+
+impl RestartableWeed {
+    fn start() -> Result<Self, String> {
+        let weed = std::env::var_os("GROUNDWORK_WEED")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                    .map(|d| d.join("weed"))
+                    .find(|p| p.is_file())
+            })
+            .ok_or("`weed` is not on PATH")?;
+        let dir = tempfile::Builder::new()
+            .prefix("groundwork-weed-restart-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let config = dir.path().join("s3.json");
+        let identities = json!({"identities": [{"name": "groundwork-test",
+            "credentials": [{"accessKey": seaweed::ACCESS_KEY, "secretKey": seaweed::SECRET_KEY}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]});
+        std::fs::write(&config, identities.to_string()).map_err(|e| e.to_string())?;
+        let listeners: Vec<_> =
+            (0..8).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+        let ports: Vec<u16> = listeners.iter().map(|l| l.local_addr().unwrap().port()).collect();
+        drop(listeners);
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+        let args = vec![
+            "server".to_owned(),
+            "-ip=127.0.0.1".into(),
+            "-ip.bind=127.0.0.1".into(),
+            format!("-dir={}", data.display()),
+            "-volume.max=0".into(),
+            "-master.volumeSizeLimitMB=64".into(),
+            format!("-master.port={}", ports[0]),
+            format!("-master.port.grpc={}", ports[1]),
+            format!("-volume.port={}", ports[2]),
+            format!("-volume.port.grpc={}", ports[3]),
+            format!("-filer.port={}", ports[4]),
+            format!("-filer.port.grpc={}", ports[5]),
+            "-s3".into(),
+            format!("-s3.port={}", ports[6]),
+            format!("-s3.port.grpc={}", ports[7]),
+            format!("-s3.config={}", config.display()),
+            "-s3.autoCreateBucket=false".into(),
+            "-s3.port.iceberg=0".into(),
+            "-s3.port.lance=0".into(),
+        ];
+        let mut server = Self { weed, dir, args, s3_port: ports[6], guard: None };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(WEED_GUARD)
+            .arg("sh")
+            .arg(&self.weed)
+            .args(&self.args)
+            .env("GW_WEED_LOG", self.dir.path().join("weed.log"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stdin = child.stdin.take().ok_or("no stdin pipe")?;
+        self.guard = Some((child, stdin));
+        let started = std::time::Instant::now();
+        while !self.answers() {
+            if started.elapsed() > Duration::from_secs(180) {
+                return Err("SeaweedFS did not come up within 180 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// True when the S3 port answers HTTP.
+    fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.s3_port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        let mut head = [0u8; 12];
+        stream.write_all(request.as_bytes()).is_ok()
+            && stream.read_exact(&mut head).is_ok()
+            && head.starts_with(b"HTTP/1.")
+    }
+
+    /// SIGKILLs `weed` and waits for it to be gone.
+    fn kill(&mut self) {
+        if let Some((mut child, stdin)) = self.guard.take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        self.spawn()
+    }
+
+    fn store(&self) -> S3Store {
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::from_static("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", self.s3_port))
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                seaweed::ACCESS_KEY,
+                seaweed::SECRET_KEY,
+                None,
+                None,
+                "groundwork-test",
+            ));
+        S3Store::from_s3_config(config)
+            .with_listing(ListingStrategy::DirectoryWalk)
+            .with_retry_policy(StoreRetry::new(
+                2,
+                Duration::from_millis(20),
+                Duration::from_millis(100),
+            ))
+    }
+}
+
+impl Drop for RestartableWeed {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seaweedfs_killed_and_restarted_mid_run_outboxes_drain() {
+    const WORKERS: usize = 8;
+    const OBJECTS: usize = 24;
+    let mut server = match RestartableWeed::start() {
+        Ok(server) => server,
+        Err(e) if support::required("GROUNDWORK_REQUIRE_S3") => {
+            panic!("GROUNDWORK_REQUIRE_S3=1 but SeaweedFS could not start: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: seaweedfs_killed_and_restarted_mid_run_outboxes_drain: {e}");
+            return;
+        }
+    };
+    let s3 = server.store();
+    let started = std::time::Instant::now();
+    while let Err(e) = s3.client().create_bucket().bucket(seaweed::BUCKET).send().await {
+        assert!(started.elapsed() < Duration::from_secs(120), "cannot create the bucket: {e:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let env = Env::on(Arc::new(s3), seaweed::BUCKET, "restart");
+    let setup =
+        Setup::new("restart", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
+    env.create_job(&setup).await;
+    let journals = tempfile::tempdir().unwrap();
+    let (tasks, delivered) =
+        spawn_workers(&env, "restart", WORKERS, journals.path(), Duration::from_millis(100));
+    while delivered.load(Ordering::SeqCst) < OBJECTS {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // SIGKILL the server mid-run; the workers keep answering into their outboxes and retrying.
+    server.kill();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let at_kill = delivered.load(Ordering::SeqCst);
+    let restart = std::time::Instant::now();
+    tokio::task::block_in_place(|| server.restart()).unwrap();
+    eprintln!(
+        "SeaweedFS restarted in {:.1} s; {at_kill} of {} answers delivered before",
+        restart.elapsed().as_secs_f64(),
+        OBJECTS * 3
+    );
+    assert!(at_kill < OBJECTS * 3, "the kill happened mid-run");
+    finish_and_check(&env, "restart", OBJECTS, WORKERS, journals.path(), tasks).await;
 }

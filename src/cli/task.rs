@@ -18,8 +18,8 @@ use crate::formats::time::format_worker_timestamp;
 use crate::store::ObjectPath;
 use crate::store::claims::{ClaimNext, ClaimState, ClaimTicket, FinishOutcome, Unavailable};
 use crate::store::jobs::Jobs;
-use crate::store::lifecycle::{Lifecycle, PendingReport, Settled};
 use crate::store::layout::validate_segment;
+use crate::store::lifecycle::{Lifecycle, PendingReport, Settled};
 use crate::store::outbox::{Drafts, Outbox, RetryPolicy, SubmissionRequest};
 
 use super::commands::{current_user, default_workspace_dir, open_jobs};
@@ -77,7 +77,12 @@ struct LocalTicket {
     kms_key_id: Option<String>,
 }
 
-fn ticket_path(state_dir: &Path, job: &str, worker: &str, object_id: u64) -> Result<PathBuf, CliError> {
+fn ticket_path(
+    state_dir: &Path,
+    job: &str,
+    worker: &str,
+    object_id: u64,
+) -> Result<PathBuf, CliError> {
     validate_segment("job name", job)?;
     validate_segment("worker id", worker)?;
     Ok(state_dir.join("tickets").join(job).join(format!("{object_id}-{worker}.json")))
@@ -394,7 +399,9 @@ fn print_json(value: &Value) -> CliResult {
 
 fn settled_json(settled: &Result<Settled, String>) -> Value {
     match settled {
-        Ok(Settled::NotReady(state)) => json!({"state": "not-ready", "detail": format!("{state:?}")}),
+        Ok(Settled::NotReady(state)) => {
+            json!({"state": "not-ready", "detail": format!("{state:?}")})
+        }
         Ok(Settled::Consolidated) => json!({"state": "consolidated"}),
         Ok(Settled::AlreadyConsolidated) => json!({"state": "already-consolidated"}),
         Ok(Settled::Failed(reason)) => json!({"state": "failed", "reason": reason}),

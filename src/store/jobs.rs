@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use crate::formats::label_config::LabelCategoryConfig;
 use crate::job::status::{
-    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobStatus,
-    LabelingJobSummary,
+    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobStatus, LabelingJobSummary,
 };
 use crate::job::{Finding, JobSpec, LabelSummary, Severity};
 
@@ -210,10 +209,8 @@ impl Jobs {
             .objects
             .iter()
             .any(|o| matches!(o.state, super::status::ObjectState::AwaitingConsolidation { .. }));
-        let finished = matches!(
-            snapshot.status,
-            LabelingJobStatus::Completed | LabelingJobStatus::Stopped
-        );
+        let finished =
+            matches!(snapshot.status, LabelingJobStatus::Completed | LabelingJobStatus::Stopped);
         if awaiting || (finished && !has_output) {
             // Any client that sees work pending does it (DESIGN.md §2); a client without write
             // access still gets its description.

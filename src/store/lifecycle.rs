@@ -73,8 +73,8 @@ use super::jobs::{Jobs, JobsError};
 use super::layout::JobOutput;
 use super::outbox::{LATE_FIELD, SubmissionRequest};
 use super::status::{
-    JobSnapshot, LabelingJobStatus, ObjectState, Recorded, StatusError, StatusQuery,
-    job_status, object_state, recorded_outcomes,
+    JobSnapshot, LabelingJobStatus, ObjectState, Recorded, StatusError, StatusQuery, job_status,
+    object_state, recorded_outcomes,
 };
 use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
 
@@ -582,7 +582,8 @@ impl Lifecycle {
             _ => {
                 let intermediate = self.job.output.intermediate_manifest()?;
                 let missing = self.get_opt(&intermediate).await?.is_none();
-                let labeled = snapshot.counters.total_labeled + snapshot.counters.failed_non_retryable_error;
+                let labeled =
+                    snapshot.counters.total_labeled + snapshot.counters.failed_non_retryable_error;
                 if changed || (missing && labeled > 0) {
                     let text = self.output_manifest_text().await?;
                     let mut options = self.put_options("application/jsonlines");
@@ -688,7 +689,9 @@ impl Lifecycle {
         // Whoever wrote it first decided; read back what is stored.
         self.read_request(object_id, &path)
             .await?
-            .ok_or_else(|| corrupt(&path, "the consolidation request vanished after it was written"))
+            .ok_or_else(|| {
+                corrupt(&path, "the consolidation request vanished after it was written")
+            })
             .map(Some)
     }
 
@@ -726,8 +729,8 @@ impl Lifecycle {
             .input_line(object_id)
             .ok_or_else(|| corrupt(manifest, format!("no line for data object {object_id}")))?;
         let line_no = usize::try_from(object_id).unwrap_or(usize::MAX).saturating_add(1);
-        let line =
-            ManifestLine::parse_line(text, &manifest.uri(), line_no).map_err(|e| corrupt(manifest, e))?;
+        let line = ManifestLine::parse_line(text, &manifest.uri(), line_no)
+            .map_err(|e| corrupt(manifest, e))?;
         Ok(match line.source {
             DataSource::SourceRef(uri) => DataObject::S3Uri(uri),
             DataSource::Source(text) => DataObject::Content(text),
@@ -843,12 +846,8 @@ impl Lifecycle {
 
     fn custom_record(&self, answers: &ObjectAnswers, context: &RecordContext) -> LabelRecord {
         let object_id = answers.dataset_object_id.parse::<u64>().unwrap_or_default();
-        let reference = self
-            .job
-            .output
-            .consolidation_request(object_id)
-            .map(|p| p.uri())
-            .unwrap_or_default();
+        let reference =
+            self.job.output.consolidation_request(object_id).map(|p| p.uri()).unwrap_or_default();
         LabelRecord {
             dataset_object_id: answers.dataset_object_id.clone(),
             label: json!({}),
@@ -912,7 +911,9 @@ impl Lifecycle {
             Method::SingleLabel(kind) => {
                 consolidate_single_label(&objects, self.labels(), kind, context, &em)?
             }
-            Method::Verification => consolidate_verification(&objects, self.labels(), context, &em)?,
+            Method::Verification => {
+                consolidate_verification(&objects, self.labels(), context, &em)?
+            }
             _ => Vec::new(),
         };
         Ok(batch.keys().copied().zip(records).collect())
@@ -967,7 +968,8 @@ impl Lifecycle {
             format!("{attribute}{METADATA_SUFFIX}"): record.metadata,
         });
         let path = self.job.output.consolidation_response(object_id)?;
-        let created = self.create(&path, response_bytes(object_id, content), "application/json").await?;
+        let created =
+            self.create(&path, response_bytes(object_id, content), "application/json").await?;
         Ok(if created { Settled::Consolidated } else { Settled::AlreadyConsolidated })
     }
 
@@ -1003,8 +1005,7 @@ impl Lifecycle {
             Recorded::Failed => self.job.output.consolidation_failure(object_id)?,
         };
         let Some(bytes) = self.get_opt(&path).await? else { return Ok(None) };
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(&path, e))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&path, e))?;
         let content = value
             .as_array()
             .and_then(|items| {
@@ -1176,7 +1177,12 @@ mod tests {
             label_pair("boxes", None, &json!({"failure-reason": "x", "job-name": "j"})).unwrap();
         assert!(pair.label.is_none());
         assert_eq!(pair.metadata.failure_reason.as_deref(), Some("x"));
-        let line = label_pair("c", Some(&json!(1)), &json!({"class-name": "dog", "type": "groundtruth/image-classification"})).unwrap();
+        let line = label_pair(
+            "c",
+            Some(&json!(1)),
+            &json!({"class-name": "dog", "type": "groundtruth/image-classification"}),
+        )
+        .unwrap();
         assert!(line.label.is_some());
     }
 

@@ -385,13 +385,8 @@ pub async fn job_status(
     for object_id in 0..object_count {
         let claims = board.get(&object_id).unwrap_or(&empty);
         active_total += claims.active(now_ms);
-        let state = object_state(
-            claims,
-            recorded.get(&object_id).copied(),
-            wpo,
-            now_ms,
-            past_deadline,
-        );
+        let state =
+            object_state(claims, recorded.get(&object_id).copied(), wpo, now_ms, past_deadline);
         match state {
             ObjectState::Consolidated => {
                 counters.total_labeled += 1;
