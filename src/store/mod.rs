@@ -23,8 +23,8 @@ pub mod retry;
 pub mod s3;
 pub mod status;
 pub mod sync;
-pub mod utc;
 pub mod util;
+pub mod utc;
 
 use std::fmt;
 use std::future::Future;
