@@ -55,6 +55,7 @@ use crate::annotation::consolidate::{
     consolidate_semantic_segmentation, consolidate_single_label, consolidate_verification,
     em::EmOptions,
 };
+use crate::formats::label_config::LabelCategoryConfig;
 use crate::formats::manifest::{DataSource, ManifestLine};
 use crate::formats::output::{LabelPair, METADATA_SUFFIX, OutputLine};
 use crate::formats::time::format_creation_date;
@@ -64,6 +65,7 @@ use crate::formats::worker_response::{
 };
 use crate::job::{JobSpec, LabelSummary, TaskType};
 
+use super::catalog::CatalogError;
 use super::claims::{
     ClaimBoard, ClaimCache, ClaimError, ClaimJob, ClaimPolicy, ClaimState, ClaimTicket,
     ObjectClaims, scan_claims,
@@ -121,13 +123,18 @@ pub enum LifecycleError {
 impl LifecycleError {
     /// True when a later retry may succeed (network trouble).
     pub fn is_transient(&self) -> bool {
+        let status_store = |e: &StatusError| match e {
+            StatusError::Store(e) | StatusError::Claim(ClaimError::Store(e)) => e.is_transient(),
+            _ => false,
+        };
         match self {
             Self::Store(e)
             | Self::Claim(ClaimError::Store(e))
-            | Self::Status(StatusError::Store(e) | StatusError::Claim(ClaimError::Store(e))) => {
+            | Self::Jobs(JobsError::Store(e) | JobsError::Catalog(CatalogError::Store(e))) => {
                 e.is_transient()
             }
-            Self::Jobs(JobsError::Store(e)) => e.is_transient(),
+            Self::Claim(ClaimError::Contended { .. }) => true,
+            Self::Status(e) | Self::Jobs(JobsError::Status(e)) => status_store(e),
             _ => false,
         }
     }
@@ -254,6 +261,9 @@ pub struct PendingReport {
     pub status: Option<LabelingJobStatus>,
 }
 
+/// A consolidated label and, for `-ref` types, the label file it points at (the mask PNG).
+type Consolidated = (LabelRecord, Option<Vec<u8>>);
+
 /// One object's stored outcome, as read back.
 #[derive(Debug, Clone, PartialEq)]
 enum StoredOutcome {
@@ -299,7 +309,16 @@ impl Lifecycle {
     pub async fn open(jobs: &Jobs, name: &str) -> Result<Self, LifecycleError> {
         let spec = jobs.spec(name).await?;
         let invalid = |message: String| LifecycleError::InvalidJob { job: name.into(), message };
-        let config = jobs.label_config(&spec).await.map_err(invalid)?;
+        let store = &jobs.workspace().store;
+        let config = match spec.label_category_config_s3_uri.as_deref() {
+            None => None,
+            Some(uri) => {
+                let path = ObjectPath::parse(uri)?;
+                let bytes = store.get(&path, None).await?.bytes;
+                let text = String::from_utf8(bytes).map_err(|_| corrupt(&path, "not UTF-8"))?;
+                Some(LabelCategoryConfig::parse(&text, uri).map_err(|e| corrupt(&path, e))?)
+            }
+        };
         let summary = config.as_ref().map(LabelSummary::from);
         let validated = spec.validated(summary.as_ref()).map_err(|findings| {
             let errors: Vec<String> =
@@ -807,7 +826,7 @@ impl Lifecycle {
         &self,
         answers: &ObjectAnswers,
         context: &RecordContext,
-    ) -> Result<Option<(LabelRecord, Option<Vec<u8>>)>, AnnotationError> {
+    ) -> Result<Option<Consolidated>, AnnotationError> {
         let labels = self.labels();
         let em = EmOptions::default();
         let one = std::slice::from_ref(answers);
