@@ -55,6 +55,15 @@ pub enum Command {
     /// The demo workspace.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Work as a worker without the GUI: claim, submit, release, decline tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Deliver queued submissions and drafts, then run every pending consolidation.
+    Sync {
+        /// Only this job's consolidation (default: every job of the workspace).
+        #[arg(long)]
+        job: Option<String>,
+    },
     /// Read a point cloud or image and print its format, count, bounds and attributes.
     Info {
         /// The file (LAS, LAZ, PCD, PLY, KITTI .bin, Ground Truth raw).
@@ -212,5 +221,61 @@ pub enum DemoCommand {
     Init {
         /// The folder to create the workspace in.
         dir: PathBuf,
+    },
+}
+
+/// `groundwork task …`: a worker's commands, headless.
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Claim the next task; prints the data object, its slot and its manifest line. Exit status
+    /// 3 when nothing is left to claim.
+    Next {
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The worker id (default: $GROUNDWORK_WORKER, else $USER).
+        #[arg(long)]
+        worker: Option<String>,
+    },
+    /// Submit an answer for a claimed task: it is saved in the local outbox first, then
+    /// delivered.
+    Submit {
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The worker id (default: $GROUNDWORK_WORKER, else $USER).
+        #[arg(long)]
+        worker: Option<String>,
+        /// The data object (its 0-based line in the input manifest).
+        #[arg(long)]
+        object: u64,
+        /// A JSON file holding the answer: the answerContent object, e.g.
+        /// {"crowd-image-classifier": {"label": "cat"}}.
+        #[arg(long)]
+        answer: PathBuf,
+    },
+    /// Give a claimed task back; anyone may take it.
+    Release {
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The worker id (default: $GROUNDWORK_WORKER, else $USER).
+        #[arg(long)]
+        worker: Option<String>,
+        /// The data object.
+        #[arg(long)]
+        object: u64,
+    },
+    /// Decline a claimed task; you will not get it again.
+    Decline {
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The worker id (default: $GROUNDWORK_WORKER, else $USER).
+        #[arg(long)]
+        worker: Option<String>,
+        /// The data object.
+        #[arg(long)]
+        object: u64,
     },
 }

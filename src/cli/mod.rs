@@ -6,6 +6,7 @@
 
 mod args;
 pub mod commands;
+pub mod task;
 
 pub use args::*;
 
@@ -95,6 +96,8 @@ async fn dispatch(cli: Cli) -> CliResult {
             commands::manifest_generate(global, &prefix, data_type, &output).await
         }
         Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
+        Some(Command::Task(command)) => task::run(global, command).await,
+        Some(Command::Sync { job }) => task::sync_command(global, job.as_deref()).await,
         Some(Command::Info { file }) => commands::info(global, &file),
         // `view` opens a window: the binary runs it before the CLI (src/main.rs), because the
         // command line must not depend on the GUI layers.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::formats::label_config::LabelCategoryConfig;
 use crate::job::status::{
-    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobSummary,
+    DescribeLabelingJobResponse, JobState, LabelingJobOutput, LabelingJobStatus, LabelingJobSummary,
 };
 use crate::job::{Finding, JobSpec, LabelSummary, Severity};
 
@@ -15,6 +15,7 @@ use super::catalog::{CatalogError, Workspace};
 use super::claims::ClaimPolicy;
 use super::clock::Clock;
 use super::layout::JobOutput;
+use super::lifecycle::{Lifecycle, LifecycleError, PendingReport};
 use super::status::{JobSnapshot, StatusError, StatusQuery, job_status};
 use super::{ObjectPath, StoreError};
 
@@ -200,11 +201,30 @@ impl Jobs {
             created_at_ms,
             policy: Self::policy_of(&spec),
         };
-        let snapshot =
+        let mut snapshot =
             job_status(self.workspace.store.as_ref(), &query, self.clock.as_ref()).await?;
+        let output_manifest = output.output_manifest()?;
+        let has_output = self.workspace.store.head(&output_manifest).await.is_ok();
+        let awaiting = snapshot
+            .objects
+            .iter()
+            .any(|o| matches!(o.state, super::status::ObjectState::AwaitingConsolidation { .. }));
+        let finished =
+            matches!(snapshot.status, LabelingJobStatus::Completed | LabelingJobStatus::Stopped);
+        if awaiting || (finished && !has_output) {
+            // Any client that sees work pending does it (DESIGN.md §2); a client without write
+            // access still gets its description.
+            match self.advance(name).await {
+                Ok(_) => {
+                    snapshot =
+                        job_status(self.workspace.store.as_ref(), &query, self.clock.as_ref())
+                            .await?;
+                }
+                Err(e) => tracing::warn!(job = name, error = %e, "pending consolidation not run"),
+            }
+        }
         let (status, counters) = (snapshot.status, snapshot.counters);
         let region = region_of(&spec);
-        let output_manifest = output.output_manifest()?;
         let has_output = self.workspace.store.head(&output_manifest).await.is_ok();
         let state = JobState {
             labeling_job_arn: format!(
@@ -227,6 +247,12 @@ impl Jobs {
             }),
         };
         Ok(JobDescription { describe: DescribeLabelingJobResponse::new(&spec, state), snapshot })
+    }
+
+    /// Does what is pending for job `name`: consolidates objects awaiting it, records failures,
+    /// writes the output manifest once every object is final (see [`Lifecycle`]).
+    pub async fn advance(&self, name: &str) -> Result<PendingReport, LifecycleError> {
+        Lifecycle::open(self, name).await?.run_pending().await
     }
 
     /// Every job, as `ListLabelingJobs` lists them (sorted by name).

@@ -163,6 +163,39 @@ impl JobOutput {
         ))
     }
 
+    /// `annotations/consolidated-annotation/consolidation-response/iteration-1/<object>.failed.json`:
+    /// why an object failed (declined by all, expired, or answers that cannot be consolidated),
+    /// in the consolidation-response shape with only `<LabelAttributeName>-metadata`
+    /// carrying `failure-reason`. Written once, create-only; job status reads its presence.
+    pub fn consolidation_failure(&self, object_id: u64) -> Result<ObjectPath, StoreError> {
+        self.base.join(&format!(
+            "annotations/consolidated-annotation/consolidation-response/{ITERATION}/{object_id}.failed.json"
+        ))
+    }
+
+    /// `annotations/consolidated-annotation/consolidation-request/iteration-1/`.
+    pub fn consolidation_requests_prefix(&self) -> Result<ObjectPath, StoreError> {
+        self.base.join(&format!(
+            "annotations/consolidated-annotation/consolidation-request/{ITERATION}/"
+        ))
+    }
+
+    /// `annotations/consolidated-annotation/consolidation-request/iteration-1/<object>.json`: the
+    /// answers an object was consolidated from, in the batch shape a post-annotation Lambda reads
+    /// (spec §9.3). Written once, create-only, before the consolidation response: whoever writes
+    /// it first fixes which answers count.
+    pub fn consolidation_request(&self, object_id: u64) -> Result<ObjectPath, StoreError> {
+        self.base.join(&format!(
+            "annotations/consolidated-annotation/consolidation-request/{ITERATION}/{object_id}.json"
+        ))
+    }
+
+    /// `manifests/intermediate/1/output.manifest`: a snapshot of the output manifest while the
+    /// job runs (labeled objects labeled, the others unchanged).
+    pub fn intermediate_manifest(&self) -> Result<ObjectPath, StoreError> {
+        self.base.join("manifests/intermediate/1/output.manifest")
+    }
+
     /// `annotations/consolidated-annotation/output/<object>/<file>`: `-ref` label files (masks,
     /// SeqLabel.json, 3D segmentation labels).
     pub fn consolidated_output(

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod demo_files;
 pub mod jobs;
 pub mod layout;
+pub mod lifecycle;
 pub mod local;
 pub mod memory;
 pub mod outbox;

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::job::status::{LabelCounters, LabelingJobStatus};
 
-use super::claims::{ClaimCache, ClaimError, ClaimPolicy, ClaimState, is_stopped, scan_claims};
+use super::claims::{
+    ClaimCache, ClaimError, ClaimPolicy, ClaimState, ObjectClaims, is_stopped, scan_claims,
+};
 use super::clock::Clock;
 use super::layout::JobOutput;
 use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
@@ -37,6 +39,9 @@ pub enum ObjectFailure {
     },
     /// Nobody labeled it within `TaskAvailabilityLifetimeInSeconds`.
     AvailabilityExpired,
+    /// Its answers could not be consolidated (the reason is in its
+    /// `consolidation-response/iteration-1/<id>.failed.json`).
+    ConsolidationFailed,
 }
 
 impl fmt::Display for ObjectFailure {
@@ -46,6 +51,7 @@ impl fmt::Display for ObjectFailure {
             Self::AvailabilityExpired => {
                 f.write_str("expired: not labeled within TaskAvailabilityLifetimeInSeconds")
             }
+            Self::ConsolidationFailed => f.write_str("the answers could not be consolidated"),
         }
     }
 }
@@ -251,6 +257,77 @@ fn parse_response_key(rest: &str) -> Option<(u64, String)> {
     Some((parse_u64(object)?, worker.to_owned()))
 }
 
+/// What the store records about an object's consolidation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// `consolidation-response/iteration-1/<id>.json` exists.
+    Consolidated,
+    /// Only `consolidation-response/iteration-1/<id>.failed.json` exists.
+    Failed,
+}
+
+/// The recorded consolidation outcome of every object that has one, from one listing of the
+/// consolidation-response folder. A response wins over a failure record.
+pub async fn recorded_outcomes(
+    store: &dyn ObjectStore,
+    output: &JobOutput,
+) -> Result<BTreeMap<u64, Recorded>, StoreError> {
+    let mut recorded = BTreeMap::new();
+    for rest in list_rest(store, &output.consolidation_responses_prefix()?).await? {
+        let Some(stem) = rest.strip_suffix(".json") else { continue };
+        if let Some(id) = stem.strip_suffix(".failed").and_then(parse_u64) {
+            recorded.entry(id).or_insert(Recorded::Failed);
+        } else if let Some(id) = parse_u64(stem) {
+            recorded.insert(id, Recorded::Consolidated);
+        }
+    }
+    Ok(recorded)
+}
+
+/// Where one data object stands, from its claims, its recorded consolidation outcome, the job's
+/// workers per object and whether `TaskAvailabilityLifetimeInSeconds` has passed. The one rule
+/// every client applies (status, consolidation triggers).
+pub fn object_state(
+    claims: &ObjectClaims,
+    recorded: Option<Recorded>,
+    workers_per_object: u32,
+    now_ms: i64,
+    past_deadline: bool,
+) -> ObjectState {
+    let wpo = workers_per_object;
+    let submitted = claims.submitted();
+    let active = claims.active(now_ms);
+    let declines = u32::try_from(claims.declined_by().len()).unwrap_or(u32::MAX);
+    let closed = declines >= wpo || past_deadline;
+    let natural = if submitted >= wpo || (closed && active == 0 && submitted > 0) {
+        ObjectState::AwaitingConsolidation { submitted, of: wpo }
+    } else if active > 0 || submitted > 0 {
+        let holders = claims
+            .slots
+            .values()
+            .filter(|c| c.record.is_active(now_ms))
+            .map(|c| SlotHolder {
+                slot: c.slot,
+                worker: c.record.worker.clone(),
+                expires_at_ms: c.record.expires_at_ms,
+            })
+            .collect();
+        ObjectState::InProgress { holders, submitted, of: wpo }
+    } else if declines >= wpo {
+        ObjectState::Failed(ObjectFailure::Declined { workers: declines })
+    } else if past_deadline {
+        ObjectState::Failed(ObjectFailure::AvailabilityExpired)
+    } else {
+        ObjectState::Unclaimed
+    };
+    match (recorded, natural) {
+        (Some(Recorded::Consolidated), _) => ObjectState::Consolidated,
+        (Some(Recorded::Failed), failed @ ObjectState::Failed(_)) => failed,
+        (Some(Recorded::Failed), _) => ObjectState::Failed(ObjectFailure::ConsolidationFailed),
+        (None, natural) => natural,
+    }
+}
+
 /// Computes a job's status from the store.
 pub async fn job_status(
     store: &dyn ObjectStore,
@@ -293,12 +370,7 @@ pub async fn job_status(
             responses.entry(object).or_default().push(worker);
         }
     }
-    let consolidated: BTreeSet<u64> =
-        list_rest(store, &query.output.consolidation_responses_prefix()?)
-            .await?
-            .iter()
-            .filter_map(|rest| parse_u64(rest.strip_suffix(".json")?))
-            .collect();
+    let recorded = recorded_outcomes(store, &query.output).await?;
 
     let deadline_ms = query.created_at_ms.saturating_add(
         i64::try_from(query.policy.availability_lifetime_secs)
@@ -312,34 +384,9 @@ pub async fn job_status(
     let mut objects = Vec::with_capacity(usize::try_from(object_count).unwrap_or(0));
     for object_id in 0..object_count {
         let claims = board.get(&object_id).unwrap_or(&empty);
-        let submitted = claims.submitted();
-        let active = claims.active(now_ms);
-        active_total += active;
-        let declines = u32::try_from(claims.declined_by().len()).unwrap_or(u32::MAX);
-        let closed = declines >= wpo || past_deadline;
-        let state = if consolidated.contains(&object_id) {
-            ObjectState::Consolidated
-        } else if submitted >= wpo || (closed && active == 0 && submitted > 0) {
-            ObjectState::AwaitingConsolidation { submitted, of: wpo }
-        } else if active > 0 || submitted > 0 {
-            let holders = claims
-                .slots
-                .values()
-                .filter(|c| c.record.is_active(now_ms))
-                .map(|c| SlotHolder {
-                    slot: c.slot,
-                    worker: c.record.worker.clone(),
-                    expires_at_ms: c.record.expires_at_ms,
-                })
-                .collect();
-            ObjectState::InProgress { holders, submitted, of: wpo }
-        } else if declines >= wpo {
-            ObjectState::Failed(ObjectFailure::Declined { workers: declines })
-        } else if past_deadline {
-            ObjectState::Failed(ObjectFailure::AvailabilityExpired)
-        } else {
-            ObjectState::Unclaimed
-        };
+        active_total += claims.active(now_ms);
+        let state =
+            object_state(claims, recorded.get(&object_id).copied(), wpo, now_ms, past_deadline);
         match state {
             ObjectState::Consolidated => {
                 counters.total_labeled += 1;
