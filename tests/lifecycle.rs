@@ -966,8 +966,14 @@ async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
     flaky.lose_next_put_answers(4);
     tokio::time::sleep(Duration::from_millis(5)).await;
     flaky.set_offline(true);
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Stay offline until the workers have felt it (bounded: a loaded machine may be slow to get
+    // there), then a while longer, then come back.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while flaky.injected_failures() == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert!(flaky.injected_failures() > 0, "the outage was felt");
+    tokio::time::sleep(Duration::from_millis(150)).await;
     flaky.set_offline(false);
     finish_and_check(&env, "outage", OBJECTS, WORKERS, journals.path(), tasks).await;
 }
