@@ -938,7 +938,18 @@ async fn finish_and_check(
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
-    Lifecycle::open(&env.jobs, job).await.unwrap().run_pending().await.unwrap();
+    // As `groundwork sync` does after a failure: run again (an injected fault may still be armed).
+    let mut attempts = 0;
+    loop {
+        match Lifecycle::open(&env.jobs, job).await.unwrap().run_pending().await {
+            Ok(_) => break,
+            Err(e) if attempts < 10 => {
+                attempts += 1;
+                eprintln!("run_pending failed ({e}); running it again");
+            }
+            Err(e) => panic!("run_pending kept failing: {e}"),
+        }
+    }
     for w in 0..workers {
         let outbox = Outbox::open(&journals.join(format!("w{w}")), env.clock.clone()).unwrap();
         assert_eq!(outbox.len().unwrap(), 0, "worker {w}'s outbox drained");
