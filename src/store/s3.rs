@@ -245,46 +245,82 @@ impl S3Store {
                 message: format!("the byte range {r:?} is empty"),
             });
         }
-        self.retry
-            .run(|_| async {
-                let mut request = self.client.get_object().bucket(path.bucket()).key(path.key());
-                if let Some(r) = &range {
-                    request = request.range(range_header(r));
+        let (client, range) = (&self.client, &range);
+        self.retry.run(|_| get_once(client, path, range.clone(), None)).await
+    }
+
+    /// A whole-object get. Large objects come down as parallel ranged gets of the multipart part
+    /// size (like boto3's transfer manager), each pinned to the first part's ETag with `If-Match`
+    /// so every part is of the same version; small ones in the first request. Any trouble with
+    /// the parallel path (a server that rejects ranges or `If-Match`) falls back to one plain get.
+    async fn get_whole(&self, path: &ObjectPath) -> Result<GetResult, StoreError> {
+        let part = self.multipart.part_size_bytes.max(5 * 1024 * 1024) as u64;
+        let first = match self.get_impl(path, Some(0..part)).await {
+            Ok(first) => first,
+            // E.g. an empty object, where every range is unsatisfiable.
+            Err(StoreError::Other { .. }) => return self.get_impl(path, None).await,
+            Err(err) => return Err(err),
+        };
+        let total = first.meta.size;
+        if total <= first.bytes.len() as u64 {
+            return Ok(first);
+        }
+        let Ok(capacity) = usize::try_from(total) else {
+            return self.get_impl(path, None).await;
+        };
+        let mut bytes = first.bytes;
+        bytes.reserve(capacity.saturating_sub(bytes.len()));
+        let starts: Vec<u64> = (bytes.len() as u64..total).step_by(part as usize).collect();
+        let max_in_flight = self.multipart.max_concurrent_parts.max(1);
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut pieces: Vec<(u64, Vec<u8>)> = Vec::with_capacity(starts.len());
+        let mut next = 0;
+        while next < starts.len() || !tasks.is_empty() {
+            while next < starts.len() && tasks.len() < max_in_flight {
+                let start = starts[next];
+                let (client, retry, path) = (self.client.clone(), self.retry.clone(), path.clone());
+                let etag = first.meta.etag.clone();
+                tasks.spawn(async move {
+                    let range = start..(start + part).min(total);
+                    let got = retry
+                        .run(|_| get_once(&client, &path, Some(range.clone()), Some(&etag)))
+                        .await?;
+                    Ok::<_, StoreError>((start, got.bytes))
+                });
+                next += 1;
+            }
+            match tasks.join_next().await {
+                Some(Ok(Ok(piece))) => pieces.push(piece),
+                // Changed meanwhile (If-Match failed) or a server that dislikes the request:
+                // one plain get gives a consistent object.
+                Some(Ok(Err(StoreError::PreconditionFailed { .. } | StoreError::Other { .. }))) => {
+                    tasks.abort_all();
+                    return self.get_impl(path, None).await;
                 }
-                let out = request.send().await.map_err(|e| map_error(e, path, Op::Read))?;
-                let content_range = out.content_range().map(str::to_owned);
-                let content_length = out.content_length();
-                let etag = out.e_tag().unwrap_or_default().to_owned();
-                let last_modified_ms = to_millis(out.last_modified());
-                let mut bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StoreError::Transient {
+                Some(Ok(Err(err))) => {
+                    tasks.abort_all();
+                    return Err(err);
+                }
+                Some(Err(join_error)) => {
+                    return Err(StoreError::Other {
                         path: path.uri(),
-                        message: format!("reading the object's bytes: {}", error_chain(&e)),
-                    })?
-                    .to_vec();
-                let size = match (&range, content_range.as_deref().and_then(total_from_range)) {
-                    (Some(_), Some(total)) => total,
-                    (Some(r), None) => {
-                        // The server ignored the range and sent the whole object.
-                        let total = bytes.len() as u64;
-                        let start = usize::try_from(r.start.min(total)).unwrap_or(bytes.len());
-                        let end = usize::try_from(r.end.min(total)).unwrap_or(bytes.len());
-                        bytes = bytes.get(start..end).map(<[u8]>::to_vec).unwrap_or_default();
-                        total
-                    }
-                    (None, _) => content_length
-                        .and_then(|n| u64::try_from(n).ok())
-                        .unwrap_or(bytes.len() as u64),
-                };
-                Ok(GetResult {
-                    meta: ObjectMeta { path: path.clone(), size, etag, last_modified_ms },
-                    bytes,
-                })
-            })
-            .await
+                        message: format!("a ranged download task failed: {join_error}"),
+                    });
+                }
+                None => break,
+            }
+        }
+        pieces.sort_by_key(|(start, _)| *start);
+        for (start, piece) in pieces {
+            if start != bytes.len() as u64 {
+                return self.get_impl(path, None).await;
+            }
+            bytes.extend_from_slice(&piece);
+        }
+        if bytes.len() as u64 != total {
+            return self.get_impl(path, None).await;
+        }
+        Ok(GetResult { meta: first.meta, bytes })
     }
 
     async fn head_impl(&self, path: &ObjectPath) -> Result<ObjectMeta, StoreError> {
@@ -728,7 +764,10 @@ impl ObjectStore for S3Store {
         path: &'a ObjectPath,
         range: Option<Range<u64>>,
     ) -> BoxFuture<'a, Result<GetResult, StoreError>> {
-        Box::pin(self.get_impl(path, range))
+        match range {
+            Some(range) => Box::pin(self.get_impl(path, Some(range))),
+            None => Box::pin(self.get_whole(path)),
+        }
     }
 
     fn head<'a>(&'a self, path: &'a ObjectPath) -> BoxFuture<'a, Result<ObjectMeta, StoreError>> {
@@ -759,6 +798,52 @@ impl ObjectStore for S3Store {
 }
 
 /// Uploads one part, with retries; returns it ready for `CompleteMultipartUpload`.
+/// One GET request (no retry): the whole object or `range`, optionally only if its ETag is
+/// `if_match`.
+async fn get_once(
+    client: &Client,
+    path: &ObjectPath,
+    range: Option<Range<u64>>,
+    if_match: Option<&str>,
+) -> Result<GetResult, StoreError> {
+    let mut request = client.get_object().bucket(path.bucket()).key(path.key());
+    if let Some(r) = &range {
+        request = request.range(range_header(r));
+    }
+    if let Some(etag) = if_match {
+        request = request.if_match(etag);
+    }
+    let out = request.send().await.map_err(|e| map_error(e, path, Op::Read))?;
+    let content_range = out.content_range().map(str::to_owned);
+    let content_length = out.content_length();
+    let etag = out.e_tag().unwrap_or_default().to_owned();
+    let last_modified_ms = to_millis(out.last_modified());
+    let mut bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| StoreError::Transient {
+            path: path.uri(),
+            message: format!("reading the object's bytes: {}", error_chain(&e)),
+        })?
+        .to_vec();
+    let size = match (&range, content_range.as_deref().and_then(total_from_range)) {
+        (Some(_), Some(total)) => total,
+        (Some(r), None) => {
+            // The server ignored the range and sent the whole object.
+            let total = bytes.len() as u64;
+            let start = usize::try_from(r.start.min(total)).unwrap_or(bytes.len());
+            let end = usize::try_from(r.end.min(total)).unwrap_or(bytes.len());
+            bytes = bytes.get(start..end).map(<[u8]>::to_vec).unwrap_or_default();
+            total
+        }
+        (None, _) => {
+            content_length.and_then(|n| u64::try_from(n).ok()).unwrap_or(bytes.len() as u64)
+        }
+    };
+    Ok(GetResult { meta: ObjectMeta { path: path.clone(), size, etag, last_modified_ms }, bytes })
+}
+
 async fn upload_part(
     client: Client,
     retry: RetryPolicy,
