@@ -20,7 +20,7 @@ use groundwork::store::outbox::{
 };
 use groundwork::store::status::{
     LabelingJobStatus, ObjectFailure, ObjectState, StatusError, StatusQuery,
-    count_manifest_objects, job_status, request_stop,
+    count_manifest_objects, job_status,
 };
 use groundwork::store::sync::{SyncConfig, spawn_sync_engine};
 use groundwork::store::{
@@ -494,8 +494,10 @@ async fn stop_blocks_new_claims_but_not_submissions() {
     let b = board(dyn_store.clone(), clock.clone(), 3, &policy);
     let t = claimed(b.claim_next("ann").await.unwrap());
     let stop = catalog().job_stop(JOB).unwrap();
-    assert!(request_stop(store.as_ref(), &stop, "author", clock.as_ref()).await.unwrap());
-    assert!(!request_stop(store.as_ref(), &stop, "author", clock.as_ref()).await.unwrap());
+    let workspace = groundwork::store::catalog::Workspace::new(dyn_store.clone(), catalog());
+    assert!(workspace.stop_job(JOB, "author", T0).await.unwrap());
+    assert!(!workspace.stop_job(JOB, "author", T0).await.unwrap());
+    assert!(store.head(&stop).await.is_ok(), "the catalog's stop marker is the one claims read");
     assert_eq!(b.claim_next("bob").await.unwrap(), ClaimNext::Unavailable(Unavailable::JobStopped));
     assert_eq!(
         b.claim_object("bob", 2).await.unwrap(),

@@ -29,6 +29,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::formats::time::format_worker_timestamp;
+
 use super::claims::{ClaimError, ClaimState, FinishOutcome, finish_claim, read_claim};
 use super::clock::Clock;
 use super::layout::{JobOutput, validate_segment};
@@ -39,40 +41,6 @@ pub const LATE_FIELD: &str = "late";
 
 /// Version of the journal and local draft file formats.
 const FILE_FORMAT: u32 = 1;
-
-// ---------------------------------------------------------------------------------------------
-// Timestamps
-
-/// Formats ms since the Unix epoch as Ground Truth writes timestamps in worker responses:
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
-pub fn format_timestamp_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let second_of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -299,8 +267,9 @@ impl Submission {
     pub fn response_json(&self, late: bool) -> Vec<u8> {
         let r = &self.request;
         let mut answer = Map::new();
-        answer.insert("acceptanceTime".into(), format_timestamp_ms(r.accepted_at_ms).into());
-        answer.insert("submissionTime".into(), format_timestamp_ms(self.submitted_at_ms).into());
+        answer.insert("acceptanceTime".into(), format_worker_timestamp(r.accepted_at_ms).into());
+        answer
+            .insert("submissionTime".into(), format_worker_timestamp(self.submitted_at_ms).into());
         let spent = (r.time_spent_secs * 1000.0).round() / 1000.0;
         answer.insert(
             "timeSpentInSeconds".into(),
@@ -1007,11 +976,11 @@ mod tests {
 
     #[test]
     fn formats_ground_truth_timestamps() {
-        assert_eq!(format_timestamp_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_timestamp_ms(1_609_181_955_191), "2020-12-28T18:59:15.191Z");
-        assert_eq!(format_timestamp_ms(951_868_799_999), "2000-02-29T23:59:59.999Z");
-        assert_eq!(format_timestamp_ms(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(format_timestamp_ms(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+        assert_eq!(format_worker_timestamp(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_worker_timestamp(1_609_181_955_191), "2020-12-28T18:59:15.191Z");
+        assert_eq!(format_worker_timestamp(951_868_799_999), "2000-02-29T23:59:59.999Z");
+        assert_eq!(format_worker_timestamp(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format_worker_timestamp(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
     }
 
     #[test]

@@ -16,8 +16,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 pub use crate::job::status::{LabelCounters, LabelingJobStatus};
 
 use super::claims::{
@@ -25,9 +23,7 @@ use super::claims::{
 };
 use super::clock::Clock;
 use super::layout::JobOutput;
-use super::{ObjectPath, ObjectStore, PutMode, PutOptions, StoreError};
-
-const LIST_PAGE: usize = 1000;
+use super::{ObjectPath, ObjectStore, StoreError};
 
 /// Why a data object failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,51 +172,13 @@ pub enum StatusError {
     },
 }
 
-/// The stop marker's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StopRequest {
-    /// Who asked.
-    pub requested_by: String,
-    /// When, ms since the epoch.
-    pub requested_at_ms: i64,
-}
-
-/// Asks a job to stop: writes its stop marker (create-only). Returns false when it already
-/// existed. After this nobody claims new tasks; active claims may still be submitted.
-pub async fn request_stop(
-    store: &dyn ObjectStore,
-    stop_marker: &ObjectPath,
-    requested_by: &str,
-    clock: &dyn Clock,
-) -> Result<bool, StoreError> {
-    let body =
-        StopRequest { requested_by: requested_by.to_owned(), requested_at_ms: clock.now_ms() };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let options = PutOptions {
-        mode: PutMode::CreateOnly,
-        content_type: Some("application/json".into()),
-        kms_key_id: None,
-    };
-    match store.put(stop_marker, bytes, options).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::AlreadyExists { .. }) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// Counts the data objects of a JSON Lines input manifest: its non-blank lines.
 pub async fn count_manifest_objects(
     store: &dyn ObjectStore,
     manifest: &ObjectPath,
 ) -> Result<u64, StatusError> {
     let got = store.get(manifest, None).await?;
-    let mut count = 0u64;
-    for line in got.bytes.split(|&b| b == b'\n') {
-        if line.iter().any(|b| !b.is_ascii_whitespace()) {
-            count += 1;
-        }
-    }
-    Ok(count)
+    Ok(super::catalog::count_manifest_lines(&got.bytes) as u64)
 }
 
 /// Every key under `prefix`, after the prefix.
@@ -228,20 +186,11 @@ async fn list_rest(
     store: &dyn ObjectStore,
     prefix: &ObjectPath,
 ) -> Result<Vec<String>, StoreError> {
-    let mut keys = Vec::new();
-    let mut continuation = None;
-    loop {
-        let page = store.list(prefix, continuation, LIST_PAGE).await?;
-        keys.extend(
-            page.objects
-                .iter()
-                .filter_map(|m| m.path.key().strip_prefix(prefix.key()).map(str::to_owned)),
-        );
-        continuation = page.next;
-        if continuation.is_none() {
-            return Ok(keys);
-        }
-    }
+    let objects = super::util::list_all(store, prefix).await?;
+    Ok(objects
+        .iter()
+        .filter_map(|m| m.path.key().strip_prefix(prefix.key()).map(str::to_owned))
+        .collect())
 }
 
 fn parse_u64(text: &str) -> Option<u64> {

@@ -26,20 +26,11 @@ impl UtcTime {
     pub fn from_unix_ms(unix_ms: i64) -> Self {
         let days = unix_ms.div_euclid(86_400_000);
         let ms_of_day = unix_ms.rem_euclid(86_400_000);
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = crate::formats::time::civil_from_days(days);
         Self {
             year,
-            month: month as u32,
-            day: day as u32,
+            month,
+            day,
             hour: (ms_of_day / 3_600_000) as u32,
             minute: (ms_of_day / 60_000 % 60) as u32,
             second: (ms_of_day / 1000 % 60) as u32,
