@@ -150,7 +150,8 @@ fn drag_path(h: &mut Harness<'_, GroundworkApp>, path: &[Pos2]) {
 
 fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     let ab = b - a;
-    let t = if ab.length_sq() > 0.0 { ((p - a).dot(ab) / ab.length_sq()).clamp(0.0, 1.0) } else { 0.0 };
+    let t =
+        if ab.length_sq() > 0.0 { ((p - a).dot(ab) / ab.length_sq()).clamp(0.0, 1.0) } else { 0.0 };
     p.distance(a + ab * t)
 }
 
@@ -343,7 +344,10 @@ fn screenshot() {
     // Building: the wall at y = 12.
     h.get_by_label("building").click();
     h.run_ok();
-    let wall = world(&h, &[[-31.0, 11.5, -0.2], [31.0, 11.5, -0.2], [31.0, 12.5, 8.5], [-31.0, 12.5, 8.5]]);
+    let wall = world(
+        &h,
+        &[[-31.0, 11.5, -0.2], [31.0, 11.5, -0.2], [31.0, 12.5, 8.5], [-31.0, 12.5, 8.5]],
+    );
     drag_path(&mut h, &wall);
     // Cars: boxes around both.
     h.get_by_label("car").click();
@@ -351,14 +355,20 @@ fn screenshot() {
     for (cx, cy) in [(6.0, -3.0), (-8.0, 4.0)] {
         let outline = world(
             &h,
-            &[[cx - 2.6, cy - 1.4, 0.0], [cx + 2.6, cy - 1.4, 0.0], [cx + 2.6, cy + 1.4, 1.8], [cx - 2.6, cy + 1.4, 1.8]],
+            &[
+                [cx - 2.6, cy - 1.4, 0.0],
+                [cx + 2.6, cy - 1.4, 0.0],
+                [cx + 2.6, cy + 1.4, 1.8],
+                [cx - 2.6, cy + 1.4, 1.8],
+            ],
         );
         drag_path(&mut h, &outline);
     }
     // Pole.
     h.get_by_label("pole").click();
     h.run_ok();
-    let pole = world(&h, &[[14.6, -6.4, 0.05], [15.4, -6.4, 0.05], [15.4, -5.6, 5.2], [14.6, -5.6, 5.2]]);
+    let pole =
+        world(&h, &[[14.6, -6.4, 0.05], [15.4, -6.4, 0.05], [15.4, -5.6, 5.2], [14.6, -5.6, 5.2]]);
     drag_path(&mut h, &pole);
     // Road: only the unpainted points of the ground, with the brush.
     h.get_by_label("road").click();
@@ -366,7 +376,17 @@ fn screenshot() {
     h.get_by_label("Brush").click();
     h.run_ok();
     view_mut(&mut h).brush_radius_pt = 60.0;
-    let road = world(&h, &[[-28.0, -8.0, 0.0], [28.0, -8.0, 0.0], [28.0, 0.0, 0.0], [-28.0, 0.0, 0.0], [-28.0, 8.0, 0.0], [28.0, 8.0, 0.0]]);
+    let road = world(
+        &h,
+        &[
+            [-28.0, -8.0, 0.0],
+            [28.0, -8.0, 0.0],
+            [28.0, 0.0, 0.0],
+            [-28.0, 0.0, 0.0],
+            [-28.0, 8.0, 0.0],
+            [28.0, 8.0, 0.0],
+        ],
+    );
     drag_path(&mut h, &road);
     // Hover the brush over the second car.
     view_mut(&mut h).brush_radius_pt = 28.0;

@@ -52,7 +52,9 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::consolidate::{base64, segmentation_class_colors};
-use crate::formats::label_config::{AttributeSpec, AttributeType, EditsAllowed, LabelCategoryConfig};
+use crate::formats::label_config::{
+    AttributeSpec, AttributeType, EditsAllowed, LabelCategoryConfig,
+};
 use crate::formats::output::ColorMapEntry;
 use crate::formats::output::point_labels;
 use crate::geometry::Viewport;
@@ -393,9 +395,9 @@ impl PointSegDocument {
                 continue;
             }
             if let Some(initial) = &self.initial
-                && initial.get(i).is_some_and(|&c| {
-                    self.classes.get(usize::from(c)).is_some_and(|k| k.read_only)
-                })
+                && initial
+                    .get(i)
+                    .is_some_and(|&c| self.classes.get(usize::from(c)).is_some_and(|k| k.read_only))
             {
                 continue;
             }
@@ -857,7 +859,8 @@ impl ProjectedCloud {
         options: &ProjectionOptions,
     ) -> Self {
         let m = rows_f32(clip_from_local);
-        let (width, height) = (viewport.width_px.max(1.0) as f32, viewport.height_px.max(1.0) as f32);
+        let (width, height) =
+            (viewport.width_px.max(1.0) as f32, viewport.height_px.max(1.0) as f32);
         let cell = CELL_PX as f32;
         let cols = (width / cell).ceil().max(1.0) as u32;
         let rows = (height / cell).ceil().max(1.0) as u32;
@@ -877,7 +880,9 @@ impl ProjectedCloud {
                     return (OUT, 0.0, 0.0, 0.0);
                 }
                 let (x, y, z) = (dot4(&m[0], p) / w, dot4(&m[1], p) / w, dot4(&m[2], p) / w);
-                if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) || !(0.0..=1.0).contains(&z)
+                if !(-1.0..=1.0).contains(&x)
+                    || !(-1.0..=1.0).contains(&y)
+                    || !(0.0..=1.0).contains(&z)
                 {
                     return (OUT, 0.0, 0.0, 0.0);
                 }
@@ -1025,7 +1030,8 @@ impl ProjectedCloud {
                         continue;
                     }
                     let (px, py) = (p.x_px - from[0], p.y_px - from[1]);
-                    let t = if len2 > 0.0 { ((px * dx + py * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+                    let t =
+                        if len2 > 0.0 { ((px * dx + py * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
                     let (ex, ey) = (px - t * dx, py - t * dy);
                     if ex * ex + ey * ey <= r2 {
                         out.push(p.index);
@@ -1051,9 +1057,7 @@ impl ProjectedCloud {
         let edges: Vec<([f32; 2], [f32; 2])> = polygon
             .iter()
             .zip(polygon.iter().cycle().skip(1))
-            .map(|(a, b)| {
-                ([a[0].min(b[0]), a[1].min(b[1])], [a[0].max(b[0]), a[1].max(b[1])])
-            })
+            .map(|(a, b)| ([a[0].min(b[0]), a[1].min(b[1])], [a[0].max(b[0]), a[1].max(b[1])]))
             .collect();
         let cell = CELL_PX as f32;
         let rows: Vec<Vec<u32>> = (y0..=y1)
@@ -1239,10 +1243,8 @@ mod tests {
         let front = Point3::new(0.0, 0.0, 0.0);
         let back = eye + (front - eye) * 1.5; // 5 m behind the front point, same pixel
         let behind = eye + (eye - front) * 0.5;
-        let pts: Vec<[f32; 3]> = [front, back, behind]
-            .iter()
-            .map(|p| [p.x as f32, p.y as f32, p.z as f32])
-            .collect();
+        let pts: Vec<[f32; 3]> =
+            [front, back, behind].iter().map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect();
         let m = camera.clip_from_local(viewport, [0.0; 3]);
         let proj = ProjectedCloud::new(&pts, &m, viewport, &ProjectionOptions::default());
         assert_eq!(proj.len(), 2, "the point behind the camera is left out");
@@ -1275,7 +1277,8 @@ mod tests {
         assert_eq!(d.labels(), &[0, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
 
         // Background paint: only unlabeled points get the class.
-        let changed = d.paint_stroke(StrokeSpec { class: 1, only_unpainted: true }, &[0, 1, 2, 5]).unwrap();
+        let changed =
+            d.paint_stroke(StrokeSpec { class: 1, only_unpainted: true }, &[0, 1, 2, 5]).unwrap();
         assert_eq!(changed, vec![0, 5]);
         assert_eq!(d.labels(), &[1, 2, 2, 2, 2, 1, 0, 0, 0, 0]);
         assert_eq!(d.counts(), &[4, 2, 4, 0]);
@@ -1367,10 +1370,13 @@ mod tests {
 
         let mode = audit_mode(true, &c);
         assert_eq!(mode, AuditMode::Adjustment);
-        let mut d = PointSegDocument::new(&c, 6, mode).unwrap().with_earlier(earlier, &Map::new()).unwrap();
+        let mut d =
+            PointSegDocument::new(&c, 6, mode).unwrap().with_earlier(earlier, &Map::new()).unwrap();
         assert_eq!(d.adjustment_status(), Some("unadjusted"));
         // Road over everything: the car points (1, 3) keep their class.
-        let changed = d.paint_stroke(StrokeSpec { class: 1, only_unpainted: false }, &[0, 1, 2, 3, 4]).unwrap();
+        let changed = d
+            .paint_stroke(StrokeSpec { class: 1, only_unpainted: false }, &[0, 1, 2, 3, 4])
+            .unwrap();
         assert_eq!(changed, vec![0, 4]);
         assert!(matches!(
             d.begin_stroke(StrokeSpec { class: 2, only_unpainted: false }),
@@ -1385,7 +1391,10 @@ mod tests {
         c.labels[0].edits_allowed = Some(EditsAllowed::None);
         let mode = audit_mode(true, &c);
         assert_eq!(mode, AuditMode::Verification);
-        let mut v = PointSegDocument::new(&c, 6, mode).unwrap().with_earlier(vec![0, 2, 1, 2, 0, 0], &Map::new()).unwrap();
+        let mut v = PointSegDocument::new(&c, 6, mode)
+            .unwrap()
+            .with_earlier(vec![0, 2, 1, 2, 0, 0], &Map::new())
+            .unwrap();
         assert!(v.begin_stroke(StrokeSpec::ERASE).is_err());
         // A draft cannot smuggle changes in.
         let mut tampered = v.to_draft();

@@ -343,8 +343,7 @@ impl PointSegSession {
         if self.finished || self.task.document.revision() == self.saved_revision {
             return;
         }
-        match writer.try_send((self.task.draft_key.clone(), self.task.document.without_history()))
-        {
+        match writer.try_send((self.task.draft_key.clone(), self.task.document.without_history())) {
             Ok(()) => self.saved_revision = self.task.document.revision(),
             Err(mpsc::error::TrySendError::Full(_)) => {}
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -397,8 +396,10 @@ impl GroundworkApp {
                     .to_owned(),
             ),
         };
-        let writer =
-            self.workspace.as_ref().map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
+        let writer = self
+            .workspace
+            .as_ref()
+            .map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
         PointSegSession {
             saved_revision: task.document.revision(),
             task,
@@ -416,7 +417,11 @@ impl GroundworkApp {
     }
 
     /// The segmentation screen; returns true to go back home.
-    pub(super) fn point_seg_ui(&mut self, ui: &mut egui::Ui, session: &mut PointSegSession) -> bool {
+    pub(super) fn point_seg_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut PointSegSession,
+    ) -> bool {
         let now = self.config.clock.now_ms();
         if ui.input(|i| !i.events.is_empty() || i.pointer.is_moving()) {
             session.active_ms += (now - session.last_input_ms).clamp(0, 30_000);

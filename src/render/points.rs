@@ -759,18 +759,17 @@ impl GpuPointCloud {
             }
             inverse
         });
-        let mut gpu: Vec<u32> = points.iter().filter_map(|&p| inverse.get(p as usize).copied()).collect();
+        let mut gpu: Vec<u32> =
+            points.iter().filter_map(|&p| inverse.get(p as usize).copied()).collect();
         gpu.sort_unstable();
         gpu.dedup();
         let mut written = 0u64;
         let mut values = Vec::new();
         let mut rest = gpu.as_slice();
         while let Some((&start, _)) = rest.split_first() {
-            let Some(page) = self
-                .pages
-                .iter()
-                .find(|p| (start as usize) >= p.first_point && (start as usize) < p.first_point + p.len)
-            else {
+            let Some(page) = self.pages.iter().find(|p| {
+                (start as usize) >= p.first_point && (start as usize) < p.first_point + p.len
+            }) else {
                 rest = rest.get(1..).unwrap_or_default();
                 continue;
             };
@@ -785,9 +784,10 @@ impl GpuPointCloud {
                 taken += 1;
             }
             values.clear();
-            values.extend((start..=end).map(|g| {
-                self.original_from_gpu.get(g as usize).map_or(0, |&i| label_of(i))
-            }));
+            values.extend(
+                (start..=end)
+                    .map(|g| self.original_from_gpu.get(g as usize).map_or(0, |&i| label_of(i))),
+            );
             let offset = (start as usize - page.first_point) as u64 * LABEL_BYTES;
             queue.write_buffer(&page.labels, offset, bytemuck::cast_slice(&values));
             written += values.len() as u64 * LABEL_BYTES;

@@ -345,8 +345,7 @@ pub fn segment3d_ui(
         }
     }
     // Alt + wheel sizes the brush (taken before the viewport zooms with it).
-    let over_viewport =
-        ctx.pointer_latest_pos().is_some_and(|p| view.viewport.rect().contains(p));
+    let over_viewport = ctx.pointer_latest_pos().is_some_and(|p| view.viewport.rect().contains(p));
     if over_viewport {
         let scroll = ctx.input_mut(|i| {
             if i.modifiers.alt && i.smooth_scroll_delta.y != 0.0 {
@@ -560,10 +559,15 @@ fn side_panel(
     let total = doc.point_count().max(1) as f64;
     for i in 1..doc.classes().len() {
         let Some(class) = doc.classes().get(i) else { continue };
-        let name = if class.read_only { format!("{} (read-only)", class.name) } else { class.name.clone() };
+        let name = if class.read_only {
+            format!("{} (read-only)", class.name)
+        } else {
+            class.name.clone()
+        };
         let key = label_key_text(i - 1);
         let selected = usize::from(view.active_class) == i;
-        let response = widgets::label_row(ui, class_color(doc, i), &name, key.as_deref(), selected, false);
+        let response =
+            widgets::label_row(ui, class_color(doc, i), &name, key.as_deref(), selected, false);
         let count = doc.counts().get(i).copied().unwrap_or(0);
         ui.painter().text(
             response.rect.right_center() - egui::vec2(theme::SPACE * 2.0 + 24.0, 0.0),
@@ -572,10 +576,8 @@ fn side_panel(
             egui::TextStyle::Small.resolve(ui.style()),
             theme::TEXT_WEAK,
         );
-        let response = response.on_hover_text(format!(
-            "{count} points ({:.1} %)",
-            count as f64 * 100.0 / total
-        ));
+        let response = response
+            .on_hover_text(format!("{count} points ({:.1} %)", count as f64 * 100.0 / total));
         if response.clicked()
             && let Ok(class) = u8::try_from(i)
         {
@@ -584,10 +586,12 @@ fn side_panel(
     }
     let unlabeled = doc.counts().first().copied().unwrap_or(0);
     ui.horizontal(|ui| {
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(theme::SWATCH, theme::SWATCH), egui::Sense::hover());
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(theme::SWATCH, theme::SWATCH), egui::Sense::hover());
         ui.painter().rect_filled(rect, 3.0, class_color(doc, 0));
         ui.label(
-            RichText::new(format!("Unlabeled: {}", format_count(unlabeled))).color(theme::TEXT_WEAK),
+            RichText::new(format!("Unlabeled: {}", format_count(unlabeled)))
+                .color(theme::TEXT_WEAK),
         );
     });
     toggle(ui, &mut view.show_one_class, &cmds::SHOW_ONE_CLASS);
@@ -638,7 +642,7 @@ fn format_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
@@ -725,9 +729,8 @@ fn canvas(ui: &mut Ui, view: &mut Segment3dView, doc: &mut PointSegDocument) {
     let rect = response.rect;
     let ppp = ui.ctx().pixels_per_point();
     let to_px = |p: Pos2| [(p.x - rect.min.x) * ppp, (p.y - rect.min.y) * ppp];
-    let (pressed, down, pos) = ui.input(|i| {
-        (i.pointer.primary_pressed(), i.pointer.primary_down(), i.pointer.latest_pos())
-    });
+    let (pressed, down, pos) = ui
+        .input(|i| (i.pointer.primary_pressed(), i.pointer.primary_down(), i.pointer.latest_pos()));
     let can_paint = doc.mode() != AuditMode::Verification;
 
     match view.tool {
@@ -743,12 +746,12 @@ fn canvas(ui: &mut Ui, view: &mut Segment3dView, doc: &mut PointSegDocument) {
                     }
                     Err(e) => view.message = Some(e.to_string()),
                 }
-            } else if doc.in_stroke() && down {
-                if let Some(p) = pos
-                    && view.stroke_last_px != Some(to_px(p))
-                {
-                    brush_step(view, doc, to_px(p), ppp);
-                }
+            } else if doc.in_stroke()
+                && down
+                && let Some(p) = pos
+                && view.stroke_last_px != Some(to_px(p))
+            {
+                brush_step(view, doc, to_px(p), ppp);
             }
             if doc.in_stroke() && !down {
                 doc.end_stroke();
@@ -764,12 +767,12 @@ fn canvas(ui: &mut Ui, view: &mut Segment3dView, doc: &mut PointSegDocument) {
                         view.lasso.extend(pos);
                     }
                 }
-            } else if !view.lasso.is_empty() && down {
-                if let Some(p) = pos
-                    && view.lasso.last().is_none_or(|l| l.distance(p) >= 2.0)
-                {
-                    view.lasso.push(p);
-                }
+            } else if !view.lasso.is_empty()
+                && down
+                && let Some(p) = pos
+                && view.lasso.last().is_none_or(|l| l.distance(p) >= 2.0)
+            {
+                view.lasso.push(p);
             }
             if !view.lasso.is_empty() && !down {
                 let outline: Vec<[f32; 2]> = view.lasso.drain(..).map(to_px).collect();
@@ -848,7 +851,12 @@ fn lasso_fill(view: &mut Segment3dView, doc: &mut PointSegDocument, outline: &[[
     }
 }
 
-fn status_line(painter: &egui::Painter, rect: egui::Rect, view: &Segment3dView, doc: &PointSegDocument) {
+fn status_line(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    view: &Segment3dView,
+    doc: &PointSegDocument,
+) {
     let labeled = doc.point_count() as u64 - doc.counts().first().copied().unwrap_or(0);
     let mut text = format!(
         "{} points · {} labeled",
