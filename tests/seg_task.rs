@@ -3,8 +3,8 @@
 //! lasso through real pointer events, and submits; the answer's `pointLabels` are then decoded from
 //! the worker response in the store and compared, point by point, with the points whose projections
 //! (through the camera maths, not the app's projection grid) fall under the brush and inside the
-//! lasso. Once the lifecycle consolidates 3D segmentation, the `.zlib` under
-//! `annotations/consolidated-annotation/output/` is checked the same way.
+//! lasso. The lifecycle's `.zlib` under `annotations/consolidated-annotation/output/` is checked
+//! the same way.
 //!
 //! Without a GPU adapter the tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -300,9 +300,7 @@ fn paint_with_brush_and_lasso_submit_and_find_the_classes() {
     let output = env.runtime.block_on(async {
         use groundwork::store::lifecycle::Lifecycle;
         let report = Lifecycle::open(&jobs, JOB).await.unwrap().run_pending().await.unwrap();
-        if report.unsupported.contains(&0) {
-            return None;
-        }
+        assert!(report.unsupported.is_empty(), "{report:?}");
         let prefix = ObjectPath::parse(&format!(
             "s3://groundwork-demo/output/{JOB}/annotations/consolidated-annotation/output/"
         ))
@@ -314,14 +312,9 @@ fn paint_with_brush_and_lasso_submit_and_find_the_classes() {
             .iter()
             .find(|o| o.path.key().ends_with(".zlib"))
             .expect("a .zlib label file in the consolidated output");
-        Some(store.get(&zlib.path, None).await.unwrap().bytes)
+        store.get(&zlib.path, None).await.unwrap().bytes
     });
-    match output {
-        Some(bytes) => check(&point_labels::decode(&bytes, Some(n), "output").unwrap()),
-        None => eprintln!(
-            "NOTE: the lifecycle does not consolidate 3D segmentation yet; output not checked"
-        ),
-    }
+    check(&point_labels::decode(&output, Some(n), "output").unwrap());
 }
 
 /// `GROUNDWORK_SCREENSHOTS=1`: renders assets/screenshots/segment3d-task.png.
