@@ -9,5 +9,6 @@ mod error;
 
 pub mod consolidate;
 pub mod document;
+pub mod point_seg;
 
 pub use error::AnnotationError;

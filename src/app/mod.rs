@@ -10,6 +10,7 @@ pub mod backend;
 pub mod images;
 pub mod recent;
 pub mod review;
+pub mod segment3d;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -132,6 +133,7 @@ struct TaskSession {
 enum Screen {
     Home,
     Task(Box<TaskSession>),
+    PointSeg(Box<segment3d::PointSegSession>),
     Author(Box<AuthorSession>),
 }
 
@@ -160,6 +162,10 @@ pub struct GroundworkApp {
     starting: bool,
     notice: Option<String>,
     screen: Screen,
+    /// eframe's wgpu state (absent under the glow renderer or a test harness without wgpu).
+    render_state: Option<egui_wgpu::RenderState>,
+    /// The 3D renderers, created when the first 3D task opens.
+    gpu3d: Option<Arc<crate::ui::viewport3d::Viewport3dGpu>>,
 }
 
 impl GroundworkApp {
@@ -192,6 +198,8 @@ impl GroundworkApp {
             starting: false,
             notice: None,
             screen: Screen::Home,
+            render_state: cc.wgpu_render_state.clone(),
+            gpu3d: None,
             config,
         };
         app.pending += 1;
@@ -210,11 +218,12 @@ impl GroundworkApp {
         self.pending == 0
     }
 
-    /// `"home"`, `"task"` or `"author"` (wizard and monitor).
+    /// `"home"`, `"task"`, `"segment3d"` or `"author"` (wizard and monitor).
     pub fn screen_name(&self) -> &'static str {
         match self.screen {
             Screen::Home => "home",
             Screen::Task(_) => "task",
+            Screen::PointSeg(_) => "segment3d",
             Screen::Author(_) => "author",
         }
     }
@@ -223,7 +232,7 @@ impl GroundworkApp {
     pub fn task_view(&self) -> Option<&TaskView> {
         match &self.screen {
             Screen::Task(s) => Some(&s.view),
-            Screen::Home | Screen::Author(_) => None,
+            _ => None,
         }
     }
 
@@ -231,7 +240,23 @@ impl GroundworkApp {
     pub fn document(&self) -> Option<&Document> {
         match &self.screen {
             Screen::Task(s) => Some(&s.task.document),
-            Screen::Home | Screen::Author(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The open 3D segmentation task.
+    pub fn point_seg(&self) -> Option<&segment3d::PointSegSession> {
+        match &self.screen {
+            Screen::PointSeg(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The open 3D segmentation task, mutably (tests and screenshots set up the camera).
+    pub fn point_seg_mut(&mut self) -> Option<&mut segment3d::PointSegSession> {
+        match &mut self.screen {
+            Screen::PointSeg(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -239,6 +264,7 @@ impl GroundworkApp {
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::PointSeg(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
             Screen::Home | Screen::Author(_) => None,
         }
     }
@@ -262,6 +288,7 @@ impl GroundworkApp {
     pub fn notice(&self) -> Option<&str> {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
+            Screen::PointSeg(s) if s.notice().is_some() => s.notice(),
             _ => self.notice.as_deref(),
         }
     }
@@ -339,6 +366,16 @@ impl GroundworkApp {
                 self.notice = None;
                 self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
             }
+            Reply::PointSegTask(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                let session = self.new_point_seg_session(ctx, *task);
+                self.screen = Screen::PointSeg(Box::new(session));
+            }
+            Reply::PointSegTask(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen
                     && s.tiles_generation == generation
@@ -359,6 +396,12 @@ impl GroundworkApp {
                         self.screen = Screen::Home;
                     } else {
                         s.notice = Some(message.clone());
+                    }
+                }
+                if let Screen::PointSeg(s) = &mut self.screen {
+                    s.finished_reply(&message);
+                    if s.finished {
+                        self.screen = Screen::Home;
                     }
                 }
                 self.notice = Some(message);
@@ -700,7 +743,15 @@ impl eframe::App for GroundworkApp {
                     Screen::Task(_) => Screen::Task(session),
                     Screen::Home if leave => Screen::Home,
                     Screen::Home => Screen::Task(session),
-                    other @ Screen::Author(_) => other,
+                    other => other,
+                }
+            }
+            Screen::PointSeg(mut session) => {
+                let leave = self.point_seg_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if leave => Screen::Home,
+                    Screen::Home => Screen::PointSeg(session),
+                    other => other,
                 }
             }
             Screen::Author(mut session) => {
@@ -708,6 +759,7 @@ impl eframe::App for GroundworkApp {
                 match std::mem::replace(&mut self.screen, Screen::Home) {
                     // A preview task opened meanwhile.
                     task @ Screen::Task(_) => task,
+                    task @ Screen::PointSeg(_) => task,
                     _ if leave => Screen::Home,
                     _ => Screen::Author(session),
                 }
@@ -723,6 +775,9 @@ impl Drop for GroundworkApp {
     /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
     /// until they are saved ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
+        if let Screen::PointSeg(s) = &mut self.screen {
+            s.close(&self.config.exit_tasks);
+        }
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {

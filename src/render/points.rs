@@ -152,6 +152,10 @@ const POSITION_BYTES: u64 = 12;
 const ATTRIBUTE_BYTES: u64 = 8;
 const LABEL_BYTES: u64 = 4;
 
+/// [`GpuPointCloud::update_labels`] joins changed points at most this many points apart (GPU
+/// order) into one buffer write: rewriting a few unchanged labels is cheaper than another write.
+pub const LABEL_SPAN_GAP: u32 = 1024;
+
 /// Pipelines and layouts for drawing point clouds into one [`TargetFormat`], plus picking.
 #[derive(Debug)]
 pub struct PointCloudRenderer {
@@ -338,6 +342,8 @@ pub struct GpuPointCloud {
     chunks: Vec<Chunk>,
     /// `original_from_gpu[i]`: index in the uploaded [`PointCloud`] of GPU point `i`.
     original_from_gpu: Vec<u32>,
+    /// The inverse permutation, built on the first [`GpuPointCloud::update_labels`].
+    gpu_from_original: std::sync::OnceLock<Vec<u32>>,
     chunk_uniforms: wgpu::Buffer,
     chunk_bind_group: wgpu::BindGroup,
     chunk_uniform_stride: u32,
@@ -687,6 +693,7 @@ impl PointCloudRenderer {
             pages,
             chunks,
             original_from_gpu: order,
+            gpu_from_original: std::sync::OnceLock::new(),
             chunk_uniforms,
             chunk_bind_group,
             chunk_uniform_stride: stride,
@@ -930,6 +937,62 @@ impl GpuPointCloud {
             }
         }
         Ok(())
+    }
+
+    /// Rewrites the label ids of some points (`points`: indices in the uploaded cloud's order;
+    /// `label_of(i)`: the label of point `i`), writing only the spans of the label buffers that
+    /// hold them: changed points at most [`LABEL_SPAN_GAP`] apart in GPU order share one write.
+    /// Returns the bytes written. Indices past the cloud are ignored.
+    pub fn update_labels(
+        &self,
+        queue: &wgpu::Queue,
+        points: &[u32],
+        label_of: impl Fn(u32) -> u32,
+    ) -> u64 {
+        let inverse = self.gpu_from_original.get_or_init(|| {
+            let mut inverse = vec![0u32; self.original_from_gpu.len()];
+            for (gpu, &original) in self.original_from_gpu.iter().enumerate() {
+                if let Some(slot) = inverse.get_mut(original as usize) {
+                    *slot = gpu as u32;
+                }
+            }
+            inverse
+        });
+        let mut gpu: Vec<u32> =
+            points.iter().filter_map(|&p| inverse.get(p as usize).copied()).collect();
+        gpu.sort_unstable();
+        gpu.dedup();
+        let mut written = 0u64;
+        let mut values = Vec::new();
+        let mut rest = gpu.as_slice();
+        while let Some((&start, _)) = rest.split_first() {
+            let Some(page) = self.pages.iter().find(|p| {
+                (start as usize) >= p.first_point && (start as usize) < p.first_point + p.len
+            }) else {
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            };
+            let page_end = page.first_point + page.len;
+            let mut end = start;
+            let mut taken = 1;
+            for &next in rest.iter().skip(1) {
+                if next as usize >= page_end || next - end > LABEL_SPAN_GAP {
+                    break;
+                }
+                end = next;
+                taken += 1;
+            }
+            values.clear();
+            values.extend(
+                (start..=end)
+                    .map(|g| self.original_from_gpu.get(g as usize).map_or(0, |&i| label_of(i))),
+            );
+            let offset = (start as usize - page.first_point) as u64 * LABEL_BYTES;
+            queue.write_buffer(&page.labels, offset, bytemuck::cast_slice(&values));
+            written += values.len() as u64 * LABEL_BYTES;
+            rest = rest.get(taken..).unwrap_or_default();
+        }
+        written
     }
 
     /// Bytes of GPU memory held by the vertex buffers.

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod image;
 pub mod segment;
+pub mod segment3d;
 pub mod verify;
 
 use egui::{Color32, RichText, Sense, TextureHandle, Ui};
