@@ -9,5 +9,6 @@ mod error;
 
 pub mod consolidate;
 pub mod document;
+pub mod video;
 
 pub use error::AnnotationError;
