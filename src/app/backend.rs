@@ -107,6 +107,8 @@ pub enum Reply {
     Finished(Result<String, String>),
     /// The recent-workspaces list was read.
     Recent(Vec<RecentWorkspace>),
+    /// A video-frame task was claimed and loaded.
+    Video(Result<Box<super::video::OpenedVideo>, String>),
 }
 
 /// Hands work to the runtime and replies to the UI thread.
@@ -271,6 +273,9 @@ impl Backend {
         let worker = self.worker.clone();
         let clock = self.clock.clone();
         self.spawn(async move {
+            if super::video::is_video_job(&jobs, &job).await {
+                return super::video::start(&jobs, &drafts, &job, &worker, clock).await;
+            }
             match open_task(&jobs, &drafts, &job, &worker, clock).await {
                 Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
                 Ok(None) => {
@@ -371,7 +376,7 @@ pub fn fnv1a64(text: &str) -> u64 {
 }
 
 /// Why a task did not open.
-enum TaskError {
+pub(super) enum TaskError {
     /// Nothing to claim (a reason for the worker).
     Unavailable(String),
     /// Something failed.
@@ -385,15 +390,15 @@ impl<E: std::fmt::Display> From<E> for TaskError {
 }
 
 /// What the app needs to know about a job to list or work on it.
-struct JobContext {
-    spec: JobSpec,
-    task_type: TaskType,
-    template: Option<TaskTemplate>,
-    labels: Option<LabelCategoryConfig>,
-    board: ClaimBoard,
+pub(super) struct JobContext {
+    pub(super) spec: JobSpec,
+    pub(super) task_type: TaskType,
+    pub(super) template: Option<TaskTemplate>,
+    pub(super) labels: Option<LabelCategoryConfig>,
+    pub(super) board: ClaimBoard,
 }
 
-fn task_type_of(spec: &JobSpec) -> TaskType {
+pub(super) fn task_type_of(spec: &JobSpec) -> TaskType {
     spec.human_task_config
         .pre_human_task_lambda_arn
         .as_deref()
@@ -401,13 +406,13 @@ fn task_type_of(spec: &JobSpec) -> TaskType {
         .unwrap_or(TaskType::Custom)
 }
 
-async fn read_text(jobs: &Jobs, uri: &str) -> Result<String, String> {
+pub(super) async fn read_text(jobs: &Jobs, uri: &str) -> Result<String, String> {
     let path = ObjectPath::parse(uri).map_err(|e| e.to_string())?;
     let got = jobs.workspace().store.get(&path, None).await.map_err(|e| e.to_string())?;
     String::from_utf8(got.bytes).map_err(|_| format!("{uri}: not UTF-8 text"))
 }
 
-async fn job_context(jobs: &Jobs, name: &str, clock: Arc<dyn Clock>) -> Result<JobContext, String> {
+pub(super) async fn job_context(jobs: &Jobs, name: &str, clock: Arc<dyn Clock>) -> Result<JobContext, String> {
     let spec = jobs.spec(name).await.map_err(|e| e.to_string())?;
     let task_type = task_type_of(&spec);
     let html = match (task_type, spec.human_task_config.ui_config.ui_template_s3_uri.as_deref()) {
@@ -474,13 +479,16 @@ async fn list_jobs(
             title: ctx.spec.human_task_config.task_title.clone(),
             description: ctx.spec.human_task_config.task_description.clone(),
             kind: match &ctx.template {
+                None if super::video::is_video_task(ctx.task_type) => {
+                    ctx.task_type.display_name().to_owned()
+                }
                 Some(t) if ctx.task_type.is_adjustment() => {
                     format!("{} (adjustment)", t.display_name())
                 }
                 Some(t) => t.display_name().to_owned(),
                 None => ctx.task_type.display_name().to_owned(),
             },
-            supported: ctx.template.is_some(),
+            supported: ctx.template.is_some() || super::video::is_video_task(ctx.task_type),
             status: summary.labeling_job_status.as_str().to_owned(),
             labeled: c.total_labeled,
             total,
@@ -490,7 +498,7 @@ async fn list_jobs(
     Ok(rows)
 }
 
-fn unavailable_text(why: Unavailable) -> &'static str {
+pub(super) fn unavailable_text(why: Unavailable) -> &'static str {
     match why {
         Unavailable::JobStopped => "the job was stopped.",
         Unavailable::AvailabilityExpired => {

@@ -7,9 +7,11 @@
 //! May use every layer below it; nothing uses it but `main`.
 
 pub mod backend;
+pub mod frames;
 pub mod images;
 pub mod recent;
 pub mod review;
+pub mod video;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -133,6 +135,7 @@ enum Screen {
     Home,
     Task(Box<TaskSession>),
     Author(Box<AuthorSession>),
+    Video(Box<video::VideoSession>),
 }
 
 /// The job author's screens: the create-labeling-job wizard and the job monitor.
@@ -216,6 +219,7 @@ impl GroundworkApp {
             Screen::Home => "home",
             Screen::Task(_) => "task",
             Screen::Author(_) => "author",
+            Screen::Video(_) => "video",
         }
     }
 
@@ -223,7 +227,7 @@ impl GroundworkApp {
     pub fn task_view(&self) -> Option<&TaskView> {
         match &self.screen {
             Screen::Task(s) => Some(&s.view),
-            Screen::Home | Screen::Author(_) => None,
+            _ => None,
         }
     }
 
@@ -231,7 +235,7 @@ impl GroundworkApp {
     pub fn document(&self) -> Option<&Document> {
         match &self.screen {
             Screen::Task(s) => Some(&s.task.document),
-            Screen::Home | Screen::Author(_) => None,
+            _ => None,
         }
     }
 
@@ -239,7 +243,8 @@ impl GroundworkApp {
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
-            Screen::Home | Screen::Author(_) => None,
+            Screen::Video(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            _ => None,
         }
     }
 
@@ -262,6 +267,7 @@ impl GroundworkApp {
     pub fn notice(&self) -> Option<&str> {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
+            Screen::Video(s) if s.notice().is_some() => s.notice(),
             _ => self.notice.as_deref(),
         }
     }
@@ -339,6 +345,15 @@ impl GroundworkApp {
                 self.notice = None;
                 self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
             }
+            Reply::Video(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                self.screen = Screen::Video(Box::new(self.new_video_session(ctx, *task)));
+            }
+            Reply::Video(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen
                     && s.tiles_generation == generation
@@ -360,6 +375,11 @@ impl GroundworkApp {
                     } else {
                         s.notice = Some(message.clone());
                     }
+                }
+                if let Screen::Video(s) = &mut self.screen
+                    && Self::video_finished(s, &message)
+                {
+                    self.screen = Screen::Home;
                 }
                 self.notice = Some(message);
                 self.refresh_jobs();
@@ -700,7 +720,15 @@ impl eframe::App for GroundworkApp {
                     Screen::Task(_) => Screen::Task(session),
                     Screen::Home if leave => Screen::Home,
                     Screen::Home => Screen::Task(session),
-                    other @ Screen::Author(_) => other,
+                    other => other,
+                }
+            }
+            Screen::Video(mut session) => {
+                let leave = self.video_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if leave => Screen::Home,
+                    Screen::Home => Screen::Video(session),
+                    other => other,
                 }
             }
             Screen::Author(mut session) => {
@@ -708,6 +736,7 @@ impl eframe::App for GroundworkApp {
                 match std::mem::replace(&mut self.screen, Screen::Home) {
                     // A preview task opened meanwhile.
                     task @ Screen::Task(_) => task,
+                    video @ Screen::Video(_) => video,
                     _ if leave => Screen::Home,
                     _ => Screen::Author(session),
                 }
@@ -723,6 +752,10 @@ impl Drop for GroundworkApp {
     /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
     /// until they are saved ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
+        let video = match &mut self.screen {
+            Screen::Video(s) => video::take_exit_draft(s),
+            _ => None,
+        };
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
@@ -734,6 +767,13 @@ impl Drop for GroundworkApp {
         let handle = self.backend.runtime().spawn(async move {
             if let Some(item) = last {
                 let _ = writer.send(item).await;
+            }
+            if let Some((video_writer, video_task, video_last)) = video {
+                if let Some(item) = video_last {
+                    let _ = video_writer.send(item).await;
+                }
+                drop(video_writer);
+                let _ = video_task.await;
             }
             // Wait for the writer to hand everything to the engine (it ends once its channel is
             // closed and drained), then for the engine to have processed it (the flush is queued

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod image;
 pub mod segment;
 pub mod verify;
+pub mod video;
 
 use egui::{Color32, RichText, Sense, TextureHandle, Ui};
 
