@@ -951,14 +951,20 @@ fn attribute_editor(
     let mut changed = None;
     let required = spec.is_required == Some(true);
     let title = if required { format!("{} *", spec.name) } else { spec.name.clone() };
-    let label = ui.label(RichText::new(title).color(theme::TEXT));
-    if let Some(d) = &spec.description {
-        label.on_hover_text(d);
+    let choice = matches!(
+        (&spec.attribute_type, &spec.enum_values),
+        (AttributeType::String, Some(_))
+    );
+    if !choice {
+        let label = ui.label(RichText::new(title.as_str()).color(theme::TEXT));
+        if let Some(d) = &spec.description {
+            label.on_hover_text(d);
+        }
     }
     ui.add_enabled_ui(enabled, |ui| match (&spec.attribute_type, &spec.enum_values) {
         (AttributeType::String, Some(options)) => {
             let shown = current.and_then(Value::as_str).unwrap_or("—").to_owned();
-            egui::ComboBox::from_id_salt(salt).selected_text(shown).show_ui(ui, |ui| {
+            egui::ComboBox::new(salt, title.as_str()).selected_text(shown).show_ui(ui, |ui| {
                 if ui.selectable_label(current.is_none(), "—").clicked() {
                     changed = Some(None);
                 }
