@@ -265,26 +265,33 @@ fn screenshot() {
     }
     let env = env();
     let mut h = harness(&env, true);
-    track_one_car(&mut h);
-    // A pedestrian on frame 10, then back to a frame between the keyframes.
+    start(&mut h);
+    let step = |h: &mut Harness<'_, GroundworkApp>, key: Key, times: usize| {
+        for _ in 0..times {
+            h.key_press(key);
+            h.run_ok();
+        }
+        frame_shown(h);
+    };
+    // The red car drives right 22 px a frame; the pedestrian walks left 4 px a frame.
+    drag(&mut h, (9.0, 129.0), (83.0, 171.0));
+    step(&mut h, Key::ArrowRight, 9);
+    drag(&mut h, (46.0, 150.0), (244.0, 150.0));
+    step(&mut h, Key::Home, 1);
     h.key_press(Key::Escape);
     h.key_press(Key::Num2);
     h.run_ok();
-    drag(&mut h, (250.0, 70.0), (268.0, 118.0));
-    h.key_press(Key::Escape);
-    h.run_ok();
-    for _ in 0..4 {
-        h.key_press(Key::ArrowLeft);
-        h.run_ok();
-    }
-    frame_shown(&mut h);
-    // Select car:1 on frame 6 and show its attributes.
-    let p = screen(&h, 110.0, 100.0);
+    drag(&mut h, (244.0, 121.0), (257.0, 162.0));
+    step(&mut h, Key::ArrowRight, 9);
+    drag(&mut h, (250.0, 140.0), (214.0, 140.0));
+    step(&mut h, Key::ArrowLeft, 4);
+    // Select the car on frame 6 (an interpolated box) and point at it.
+    let p = screen(&h, 150.0, 150.0);
     h.hover_at(p);
     h.drag_at(p);
     h.drop_at(p);
     h.run_ok();
-    h.hover_at(screen(&h, 230.0, 40.0));
+    h.hover_at(screen(&h, 290.0, 40.0));
     h.run_ok();
     let image = h.render().expect("a wgpu adapter");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");

@@ -91,7 +91,7 @@ pub fn timeline_ui(
         let field = ui.add(
             egui::TextEdit::singleline(&mut state.jump)
                 .hint_text("frame")
-                .desired_width(56.0),
+                .desired_width(64.0),
         );
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if command::button(ui, &video::GO_TO_FRAME, true) || entered {
