@@ -204,7 +204,9 @@ fn submit_and_collect(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
         let page = store.list(&prefix, None, 100).await.unwrap();
         let mut out = Vec::new();
         for meta in page.objects {
-            out.push(serde_json::from_slice(&store.get(&meta.path, None).await.unwrap().bytes).unwrap());
+            out.push(
+                serde_json::from_slice(&store.get(&meta.path, None).await.unwrap().bytes).unwrap(),
+            );
         }
         out
     });

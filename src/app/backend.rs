@@ -412,7 +412,11 @@ pub(super) async fn read_text(jobs: &Jobs, uri: &str) -> Result<String, String> 
     String::from_utf8(got.bytes).map_err(|_| format!("{uri}: not UTF-8 text"))
 }
 
-pub(super) async fn job_context(jobs: &Jobs, name: &str, clock: Arc<dyn Clock>) -> Result<JobContext, String> {
+pub(super) async fn job_context(
+    jobs: &Jobs,
+    name: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<JobContext, String> {
     let spec = jobs.spec(name).await.map_err(|e| e.to_string())?;
     let task_type = task_type_of(&spec);
     let html = match (task_type, spec.human_task_config.ui_config.ui_template_s3_uri.as_deref()) {

@@ -161,11 +161,8 @@ impl Shared {
     /// The read-ahead window around `current`, sized to the budget once frame sizes are known.
     fn window(&self, st: &State, current: usize) -> (usize, usize) {
         let count = self.source.paths.len();
-        let fit = if st.frame_bytes > 0 {
-            (self.config.budget_bytes / st.frame_bytes).max(2)
-        } else {
-            usize::MAX
-        };
+        let fit =
+            self.config.budget_bytes.checked_div(st.frame_bytes).map_or(usize::MAX, |n| n.max(2));
         let behind = self.config.behind.min(fit / 4);
         let ahead = self.config.ahead.min(fit.saturating_sub(behind + 1)).max(1);
         (current.saturating_sub(behind), (current + ahead).min(count.saturating_sub(1)))
@@ -308,10 +305,11 @@ impl FrameCache {
         });
         for n in 0..config.workers.max(1) {
             let s = shared.clone();
-            let spawned =
-                std::thread::Builder::new().name(format!("groundwork-frames-{n}")).spawn(move || {
+            let spawned = std::thread::Builder::new().name(format!("groundwork-frames-{n}")).spawn(
+                move || {
                     worker(s);
-                });
+                },
+            );
             if let Err(e) = spawned {
                 tracing::warn!(error = %e, "a frame decoding thread could not start");
             }

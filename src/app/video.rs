@@ -184,8 +184,7 @@ async fn open(
         match pair.map(|p| (p.label.clone(), p.metadata.class_map.clone())) {
             Some((Some(Label::Ref(uri)), class_map)) => {
                 let text = read_text(jobs, &uri).await.map_err(TaskError::Failed)?;
-                let earlier =
-                    crate::formats::output::seq_label::VideoSeqLabel::parse(&text, &uri)?;
+                let earlier = crate::formats::output::seq_label::VideoSeqLabel::parse(&text, &uri)?;
                 let report = document.load_earlier(&earlier, class_map.as_ref());
                 if report.skipped > 0 {
                     notes.push(format!(
@@ -324,9 +323,10 @@ impl VideoSession {
                     return;
                 }
                 let size = egui::vec2(frame.size[0] as f32, frame.size[1] as f32);
-                let reuse = self.tiles.as_ref().is_some_and(|t| {
-                    t.size == size && t.tiles.len() == frame.tiles.len()
-                });
+                let reuse = self
+                    .tiles
+                    .as_ref()
+                    .is_some_and(|t| t.size == size && t.tiles.len() == frame.tiles.len());
                 let options = egui::TextureOptions::LINEAR;
                 if reuse && let Some(tiles) = &mut self.tiles {
                     for (tile, (_, pixels)) in tiles.tiles.iter_mut().zip(&frame.tiles) {
@@ -454,8 +454,7 @@ impl GroundworkApp {
             s.sync_frame(ui.ctx());
             ui.ctx().request_repaint();
         }
-        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none()
-        {
+        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none() {
             save_video_draft(s);
         }
         let mut leave = false;
@@ -575,11 +574,16 @@ fn save_video_draft(s: &mut VideoSession) {
     }
 }
 
+/// What an open video session leaves at exit: its draft writer, the writer's task, and the last
+/// unsaved draft.
+pub(super) type ExitDraft = (
+    mpsc::Sender<(DraftKey, VideoDocument)>,
+    tokio::task::JoinHandle<()>,
+    Option<(DraftKey, VideoDocument)>,
+);
+
 /// At exit: the last unsaved draft of an open video session and its writer, to wait on.
-pub(super) fn take_exit_draft(
-    s: &mut VideoSession,
-) -> Option<(mpsc::Sender<(DraftKey, VideoDocument)>, tokio::task::JoinHandle<()>, Option<(DraftKey, VideoDocument)>)>
-{
+pub(super) fn take_exit_draft(s: &mut VideoSession) -> Option<ExitDraft> {
     let (writer, task) = s.writer.take()?;
     let last = (!s.finished && s.task.document.revision() != s.saved_revision)
         .then(|| (s.task.draft_key.clone(), s.task.document.without_history()));

@@ -577,8 +577,7 @@ fn top_bar(
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let incomplete = doc.incomplete();
                     let enabled = incomplete.is_none() && !chrome.busy;
-                    let hint =
-                        incomplete.clone().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
+                    let hint = incomplete.clone().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
                     let submit = ui
                         .add_enabled(
                             enabled,
@@ -638,7 +637,12 @@ fn mode_text(doc: &VideoDocument) -> String {
     format!("{mode} · {tool}{audit}")
 }
 
-fn side_panel(ui: &mut Ui, view: &mut VideoView, doc: &mut VideoDocument, chrome: &VideoChrome<'_>) {
+fn side_panel(
+    ui: &mut Ui,
+    view: &mut VideoView,
+    doc: &mut VideoDocument,
+    chrome: &VideoChrome<'_>,
+) {
     widgets::section(ui, "Instructions");
     if chrome.short_instructions.is_empty() {
         ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
@@ -688,18 +692,21 @@ fn side_panel(ui: &mut Ui, view: &mut VideoView, doc: &mut VideoDocument, chrome
 
     ui.add_space(theme::SPACE);
     widgets::section(ui, "Labels");
-    let names: Vec<String> = doc
-        .setup()
-        .labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if doc.class_editable(i) { l.name.clone() } else { format!("{} (read-only)", l.name) }
-        })
-        .collect();
+    let names: Vec<String> =
+        doc.setup()
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if doc.class_editable(i) {
+                    l.name.clone()
+                } else {
+                    format!("{} (read-only)", l.name)
+                }
+            })
+            .collect();
     let shown = view.selected.and_then(|id| doc.track(id)).map_or(view.active_class, |t| t.class);
-    if let Some(class) =
-        labels_list(ui, &names, &|i| theme::label_color(i), &|i| i == shown, false)
+    if let Some(class) = labels_list(ui, &names, &|i| theme::label_color(i), &|i| i == shown, false)
     {
         choose_class(view, doc, class);
     }
@@ -785,12 +792,16 @@ fn instance_section(
     let any_here = !doc.frame_shapes(frame).is_empty();
     match &track {
         Some(t) => {
-            let keys: Vec<String> = doc.keyframes(t.id).iter().map(|k| (k + 1).to_string()).collect();
+            let keys: Vec<String> =
+                doc.keyframes(t.id).iter().map(|k| (k + 1).to_string()).collect();
             ui.label(RichText::new(doc.track_name(t)).strong().color(theme::label_color(t.class)));
             ui.label(
-                RichText::new(format!("Keyframes: {}", if keys.is_empty() { "—".into() } else { keys.join(", ") }))
-                    .small()
-                    .color(theme::TEXT_WEAK),
+                RichText::new(format!(
+                    "Keyframes: {}",
+                    if keys.is_empty() { "—".into() } else { keys.join(", ") }
+                ))
+                .small()
+                .color(theme::TEXT_WEAK),
             );
         }
         None => {
@@ -838,7 +849,10 @@ fn instance_section(
     let range = parse_frame_ranges(&view.range_text, doc.frame_count());
     ui.horizontal_wrapped(|ui| {
         if command::button(ui, &video::DELETE_RANGE, editable) {
-            let r = range.clone().map_err(VideoError::from).and_then(|f| doc.delete_range(track.id, &f));
+            let r = range
+                .clone()
+                .map_err(VideoError::from)
+                .and_then(|f| doc.delete_range(track.id, &f));
             view.report(r, |n| Some(format!("Deleted {n} shape(s).")));
         }
         if command::button(ui, &video::APPLY_ATTRIBUTES, has_here) {
@@ -911,9 +925,13 @@ fn frame_attributes_section(ui: &mut Ui, view: &mut VideoView, doc: &mut VideoDo
     let values = doc.content().frame_attributes.get(&frame).cloned().unwrap_or_default();
     for spec in &specs {
         let enabled = doc.frame_attribute_editable(&spec.name);
-        if let Some(after) =
-            attribute_editor(ui, ("video-frame-attr", &spec.name), values.get(&spec.name), spec, enabled)
-        {
+        if let Some(after) = attribute_editor(
+            ui,
+            ("video-frame-attr", &spec.name),
+            values.get(&spec.name),
+            spec,
+            enabled,
+        ) {
             let r = doc.set_frame_attribute(frame, &spec.name, after);
             view.report(r, |()| None);
         }
@@ -951,10 +969,8 @@ fn attribute_editor(
     let mut changed = None;
     let required = spec.is_required == Some(true);
     let title = if required { format!("{} *", spec.name) } else { spec.name.clone() };
-    let choice = matches!(
-        (&spec.attribute_type, &spec.enum_values),
-        (AttributeType::String, Some(_))
-    );
+    let choice =
+        matches!((&spec.attribute_type, &spec.enum_values), (AttributeType::String, Some(_)));
     if !choice {
         let label = ui.label(RichText::new(title.as_str()).color(theme::TEXT));
         if let Some(d) = &spec.description {
@@ -1240,7 +1256,12 @@ fn start_drag(
             view.active_class = t.class;
         }
         let geometry = shapes.iter().find(|s| s.id == id)?.geometry.clone();
-        return Some(VideoDrag::Move { track: id, start, original: geometry.clone(), current: geometry });
+        return Some(VideoDrag::Move {
+            track: id,
+            start,
+            original: geometry.clone(),
+            current: geometry,
+        });
     }
     if view.tool == Tool::Draw && kind == ShapeKind::Box {
         view.selected = None;
@@ -1310,7 +1331,9 @@ fn click(
         }
         return;
     }
-    if view.tool == Tool::Draw && kind == ShapeKind::Keypoint && pick(shapes, p, tolerance).is_none()
+    if view.tool == Tool::Draw
+        && kind == ShapeKind::Keypoint
+        && pick(shapes, p, tolerance).is_none()
     {
         if p.x >= 0.0 && p.y >= 0.0 && p.x <= w && p.y <= h {
             let r = doc.add_track(view.frame, view.active_class, Geometry::Keypoint(p));
@@ -1353,7 +1376,9 @@ fn status_line(
     let name = doc.setup().frames.get(view.frame).map_or("", String::as_str);
     let mut text = format!(
         "{name} · {}×{} px · {:.0}%",
-        frame.size.x, frame.size.y, view.viewport.zoom * 100.0
+        frame.size.x,
+        frame.size.y,
+        view.viewport.zoom * 100.0
     );
     if let Some(p) = view.hover
         && p.x >= 0.0

@@ -89,9 +89,7 @@ pub fn timeline_ui(
         );
         ui.separator();
         let field = ui.add(
-            egui::TextEdit::singleline(&mut state.jump)
-                .hint_text("frame")
-                .desired_width(64.0),
+            egui::TextEdit::singleline(&mut state.jump).hint_text("frame").desired_width(64.0),
         );
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if command::button(ui, &video::GO_TO_FRAME, true) || entered {
@@ -145,9 +143,7 @@ fn strip(ui: &mut Ui, model: &TimelineModel<'_>) -> Option<usize> {
     let (rect, response) =
         ui.allocate_exact_size(vec2(width, STRIP_HEIGHT + 14.0), Sense::click_and_drag());
     let n = model.frame_count.max(1);
-    response.widget_info(|| {
-        egui::WidgetInfo::slider(true, (model.current + 1) as f64, "Timeline")
-    });
+    response.widget_info(|| egui::WidgetInfo::slider(true, (model.current + 1) as f64, "Timeline"));
     let bar = Rect::from_min_max(pos2(rect.left(), rect.top() + 14.0), rect.max);
     let cell = bar.width() / n as f32;
     let x_of = |f: usize| bar.left() + cell * f as f32;
@@ -163,7 +159,13 @@ fn strip(ui: &mut Ui, model: &TimelineModel<'_>) -> Option<usize> {
     let mut f = 0;
     while f < n {
         let x = x_of(f) + cell * 0.5;
-        painter.text(pos2(x, rect.top()), egui::Align2::CENTER_TOP, f + 1, font.clone(), theme::TEXT_WEAK);
+        painter.text(
+            pos2(x, rect.top()),
+            egui::Align2::CENTER_TOP,
+            f + 1,
+            font.clone(),
+            theme::TEXT_WEAK,
+        );
         painter.line_segment(
             [pos2(x_of(f), bar.top()), pos2(x_of(f), bar.top() + 4.0)],
             Stroke::new(1.0, theme::LINE),
@@ -207,8 +209,15 @@ fn strip(ui: &mut Ui, model: &TimelineModel<'_>) -> Option<usize> {
         pos2(x_of(model.current), bar.top()),
         pos2(x_of(model.current + 1).max(x_of(model.current) + 2.0), bar.bottom()),
     );
-    painter.rect_stroke(cursor, 1.0, Stroke::new(2.0, theme::TEXT_STRONG), egui::StrokeKind::Inside);
-    if response.hovered() && let Some(p) = response.hover_pos() {
+    painter.rect_stroke(
+        cursor,
+        1.0,
+        Stroke::new(2.0, theme::TEXT_STRONG),
+        egui::StrokeKind::Inside,
+    );
+    if response.hovered()
+        && let Some(p) = response.hover_pos()
+    {
         let f = (((p.x - bar.left()) / cell).floor().max(0.0) as usize).min(n - 1);
         response.clone().on_hover_text(format!("Frame {}", f + 1));
     }
