@@ -2,7 +2,7 @@
 //! and key events): on the demo job `crossing-tracking` (12 frames of 320×200), track one car
 //! over 10 frames from two keyframes — draw a box on frame 1, step to frame 10, move and resize
 //! the car's faint copy there — submit, and find the 10 interpolated boxes in the submitted
-//! `SeqLabel` (and, once consolidation handles video, in `SeqLabel.json`).
+//! `SeqLabel` and, after consolidation, in `SeqLabel.json` and the output manifest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -230,7 +230,6 @@ fn track_one_object_over_ten_frames_from_two_keyframes() {
 /// The same flow through consolidation: `Lifecycle::run_pending` writes `SeqLabel.json` and the
 /// output manifest line pointing at it (spec §5.11).
 #[test]
-#[ignore = "needs video consolidation in store::lifecycle (the lead's branch); run with --ignored"]
 fn tracked_boxes_reach_seq_label_json() {
     use groundwork::store::lifecycle::Lifecycle;
     let env = env();
