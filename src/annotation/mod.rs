@@ -10,5 +10,6 @@ mod error;
 pub mod consolidate;
 pub mod document;
 pub mod point_seg;
+pub mod video;
 
 pub use error::AnnotationError;

@@ -109,6 +109,8 @@ pub enum Reply {
     Finished(Result<String, String>),
     /// The recent-workspaces list was read.
     Recent(Vec<RecentWorkspace>),
+    /// A video-frame task was claimed and loaded.
+    Video(Result<Box<super::video::OpenedVideo>, String>),
 }
 
 /// Hands work to the runtime and replies to the UI thread.
@@ -275,6 +277,9 @@ impl Backend {
         self.spawn(async move {
             if super::segment3d::is_point_seg_job(&jobs, &job).await {
                 return super::segment3d::start(&jobs, &drafts, &job, &worker, clock).await;
+            }
+            if super::video::is_video_job(&jobs, &job).await {
+                return super::video::start(&jobs, &drafts, &job, &worker, clock).await;
             }
             match open_task(&jobs, &drafts, &job, &worker, clock).await {
                 Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
@@ -483,13 +488,18 @@ async fn list_jobs(
             title: ctx.spec.human_task_config.task_title.clone(),
             description: ctx.spec.human_task_config.task_description.clone(),
             kind: match &ctx.template {
+                None if super::video::is_video_task(ctx.task_type) => {
+                    ctx.task_type.display_name().to_owned()
+                }
                 Some(t) if ctx.task_type.is_adjustment() => {
                     format!("{} (adjustment)", t.display_name())
                 }
                 Some(t) => t.display_name().to_owned(),
                 None => ctx.task_type.display_name().to_owned(),
             },
-            supported: ctx.template.is_some() || super::segment3d::handles(ctx.task_type),
+            supported: ctx.template.is_some()
+                || super::segment3d::handles(ctx.task_type)
+                || super::video::is_video_task(ctx.task_type),
             status: summary.labeling_job_status.as_str().to_owned(),
             labeled: c.total_labeled,
             total,

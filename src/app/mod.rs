@@ -7,10 +7,12 @@
 //! May use every layer below it; nothing uses it but `main`.
 
 pub mod backend;
+pub mod frames;
 pub mod images;
 pub mod recent;
 pub mod review;
 pub mod segment3d;
+pub mod video;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -135,6 +137,7 @@ enum Screen {
     Task(Box<TaskSession>),
     PointSeg(Box<segment3d::PointSegSession>),
     Author(Box<AuthorSession>),
+    Video(Box<video::VideoSession>),
 }
 
 /// The job author's screens: the create-labeling-job wizard and the job monitor.
@@ -225,6 +228,7 @@ impl GroundworkApp {
             Screen::Task(_) => "task",
             Screen::PointSeg(_) => "segment3d",
             Screen::Author(_) => "author",
+            Screen::Video(_) => "video",
         }
     }
 
@@ -265,7 +269,8 @@ impl GroundworkApp {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
             Screen::PointSeg(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
-            Screen::Home | Screen::Author(_) => None,
+            Screen::Video(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            _ => None,
         }
     }
 
@@ -289,6 +294,7 @@ impl GroundworkApp {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
             Screen::PointSeg(s) if s.notice().is_some() => s.notice(),
+            Screen::Video(s) if s.notice().is_some() => s.notice(),
             _ => self.notice.as_deref(),
         }
     }
@@ -376,6 +382,15 @@ impl GroundworkApp {
                 self.starting = false;
                 self.notice = Some(e);
             }
+            Reply::Video(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                self.screen = Screen::Video(Box::new(self.new_video_session(ctx, *task)));
+            }
+            Reply::Video(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen
                     && s.tiles_generation == generation
@@ -403,6 +418,11 @@ impl GroundworkApp {
                     if s.finished {
                         self.screen = Screen::Home;
                     }
+                }
+                if let Screen::Video(s) = &mut self.screen
+                    && Self::video_finished(s, &message)
+                {
+                    self.screen = Screen::Home;
                 }
                 self.notice = Some(message);
                 self.refresh_jobs();
@@ -754,12 +774,21 @@ impl eframe::App for GroundworkApp {
                     other => other,
                 }
             }
+            Screen::Video(mut session) => {
+                let leave = self.video_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if leave => Screen::Home,
+                    Screen::Home => Screen::Video(session),
+                    other => other,
+                }
+            }
             Screen::Author(mut session) => {
                 let leave = self.author_ui(ui, &mut session);
                 match std::mem::replace(&mut self.screen, Screen::Home) {
                     // A preview task opened meanwhile.
                     task @ Screen::Task(_) => task,
                     task @ Screen::PointSeg(_) => task,
+                    video @ Screen::Video(_) => video,
                     _ if leave => Screen::Home,
                     _ => Screen::Author(session),
                 }
@@ -778,6 +807,10 @@ impl Drop for GroundworkApp {
         if let Screen::PointSeg(s) = &mut self.screen {
             s.close(&self.config.exit_tasks);
         }
+        let video = match &mut self.screen {
+            Screen::Video(s) => video::take_exit_draft(s),
+            _ => None,
+        };
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
@@ -789,6 +822,13 @@ impl Drop for GroundworkApp {
         let handle = self.backend.runtime().spawn(async move {
             if let Some(item) = last {
                 let _ = writer.send(item).await;
+            }
+            if let Some((video_writer, video_task, video_last)) = video {
+                if let Some(item) = video_last {
+                    let _ = video_writer.send(item).await;
+                }
+                drop(video_writer);
+                let _ = video_task.await;
             }
             // Wait for the writer to hand everything to the engine (it ends once its channel is
             // closed and drained), then for the engine to have processed it (the flush is queued

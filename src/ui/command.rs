@@ -134,6 +134,78 @@ pub mod segment3d {
     ];
 }
 
+/// Commands of video-frame tasks ([`crate::ui::task::video`] and its timeline).
+pub mod video {
+    use super::{Command, key};
+    use egui::{Key, KeyboardShortcut, Modifiers};
+
+    const GROUP: &str = "Video";
+
+    const fn cmd(label: &'static str, shortcut: Option<KeyboardShortcut>) -> Command {
+        Command { id: label, label, shortcut, group: GROUP }
+    }
+
+    const fn shift(k: Key) -> Option<KeyboardShortcut> {
+        Some(KeyboardShortcut::new(Modifiers::SHIFT, k))
+    }
+
+    /// Starts or stops playing the sequence.
+    pub const PLAY: Command = cmd("Play / pause", key(Key::Space));
+    /// The next frame.
+    pub const NEXT_FRAME: Command = cmd("Next frame", key(Key::ArrowRight));
+    /// The previous frame.
+    pub const PREVIOUS_FRAME: Command = cmd("Previous frame", key(Key::ArrowLeft));
+    /// The first frame.
+    pub const FIRST_FRAME: Command = cmd("First frame", key(Key::Home));
+    /// The last frame.
+    pub const LAST_FRAME: Command = cmd("Last frame", key(Key::End));
+    /// The selected instance's next keyframe.
+    pub const NEXT_KEYFRAME: Command = cmd("Next keyframe", shift(Key::ArrowRight));
+    /// The selected instance's previous keyframe.
+    pub const PREVIOUS_KEYFRAME: Command = cmd("Previous keyframe", shift(Key::ArrowLeft));
+    /// Jumps to the frame typed in the timeline's field.
+    pub const GO_TO_FRAME: Command = cmd("Go to frame", None);
+    /// Predicts the selected box (or every box) on the next frame.
+    pub const PREDICT_NEXT: Command = cmd("Predict next", key(Key::P));
+    /// Copies the selected shape (or every shape) to the next frame.
+    pub const COPY_TO_NEXT: Command = cmd("Copy to next", key(Key::C));
+    /// Copies the selected shape (or every shape) to every following frame.
+    pub const COPY_TO_ALL: Command = cmd("Copy to all", shift(Key::C));
+    /// Deletes the selected instance's shape on this frame.
+    pub const DELETE_SHAPE: Command = cmd("Delete on this frame", key(Key::Delete));
+    /// Deletes the selected instance on every frame.
+    pub const DELETE_INSTANCE: Command = cmd("Delete instance", shift(Key::Delete));
+    /// Deletes the selected instance on the frames typed in the range field.
+    pub const DELETE_RANGE: Command = cmd("Delete in frames", None);
+    /// Copies the instance's attribute values on this frame to the frames typed.
+    pub const APPLY_ATTRIBUTES: Command = cmd("Apply attributes to frames", None);
+    /// Copies this frame's frame attributes to the frames typed.
+    pub const APPLY_FRAME_ATTRIBUTES: Command = cmd("Apply frame attributes to frames", None);
+    /// Selects the next instance on this frame.
+    pub const NEXT_INSTANCE: Command = cmd("Select next instance", key(Key::Tab));
+
+    /// Every video command, in display order.
+    pub const ALL: &[Command] = &[
+        PLAY,
+        NEXT_FRAME,
+        PREVIOUS_FRAME,
+        FIRST_FRAME,
+        LAST_FRAME,
+        NEXT_KEYFRAME,
+        PREVIOUS_KEYFRAME,
+        GO_TO_FRAME,
+        PREDICT_NEXT,
+        COPY_TO_NEXT,
+        COPY_TO_ALL,
+        DELETE_SHAPE,
+        DELETE_INSTANCE,
+        DELETE_RANGE,
+        APPLY_ATTRIBUTES,
+        APPLY_FRAME_ATTRIBUTES,
+        NEXT_INSTANCE,
+    ];
+}
+
 /// A shortcut with no modifier.
 pub const fn key(k: Key) -> Option<KeyboardShortcut> {
     Some(KeyboardShortcut::new(Modifiers::NONE, k))

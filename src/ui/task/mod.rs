@@ -11,6 +11,7 @@ pub mod image;
 pub mod segment;
 pub mod segment3d;
 pub mod verify;
+pub mod video;
 
 use egui::{Color32, RichText, Sense, TextureHandle, Ui};
 

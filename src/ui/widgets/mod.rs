@@ -2,6 +2,7 @@
 //! section headings, and the image viewport with its overlay.
 
 pub mod overlay;
+pub mod timeline;
 pub mod viewport;
 
 use egui::{Color32, Response, Role, Sense, Ui, WidgetInfo, vec2};

@@ -1,0 +1,591 @@
+//! Video-frame tasks in the app: opening one (claim, manifest line, sequence file, label file,
+//! earlier labels for adjustment, the draft), the session the video screen edits (document,
+//! view, frame cache, uploaded frame textures), autosaved drafts, and submitting the
+//! `answerContent` contract `{"seqLabel": …, "adjustmentStatus": …}`.
+//!
+//! Store calls run on the runtime; frames are read and decoded by the [`FrameCache`]'s threads;
+//! the UI thread only uploads decoded tiles.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::annotation::video::{VideoDocument, VideoSetup, video_mode};
+use crate::formats::manifest::{DataSource, InputManifest};
+use crate::formats::output::{Label, OutputLine};
+use crate::formats::sequence::VideoSequence;
+use crate::job::{JobSpec, TaskType};
+use crate::store::ObjectPath;
+use crate::store::claims::{ClaimBoard, ClaimNext, ClaimTicket};
+use crate::store::clock::Clock;
+use crate::store::jobs::Jobs;
+use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
+use crate::store::sync::{SyncError, SyncHandle};
+use crate::ui::task::TaskAction;
+use crate::ui::task::video::{VideoChrome, VideoView, video_task_ui};
+use crate::ui::widgets::viewport::{ImageTiles, Tile};
+
+use super::GroundworkApp;
+use super::backend::{Reply, TaskError, job_context, read_text, task_type_of, unavailable_text};
+use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
+
+/// Playback rate when the sequence has no usable timestamps.
+pub const DEFAULT_FRAMES_PER_SECOND: f64 = 10.0;
+
+/// A claimed video task, loaded and ready to edit (frames still to be read).
+pub struct OpenedVideo {
+    /// The job's name.
+    pub job_name: String,
+    /// The job's spec.
+    pub spec: JobSpec,
+    /// The claim.
+    pub ticket: ClaimTicket,
+    /// The claim board (release, decline).
+    pub board: Arc<ClaimBoard>,
+    /// The document, with earlier labels and the draft applied.
+    pub document: VideoDocument,
+    /// Where the frames are.
+    pub store: Arc<dyn crate::store::ObjectStore>,
+    /// Each frame's object, in sequence order.
+    pub frame_paths: Vec<ObjectPath>,
+    /// Playback rate from the sequence's timestamps.
+    pub frames_per_second: f64,
+    /// Where the draft goes.
+    pub draft_key: DraftKey,
+    /// Whether a draft was restored.
+    pub resumed: bool,
+    /// Plain-text short instructions.
+    pub short_instructions: String,
+    /// Plain-text full instructions.
+    pub full_instructions: String,
+    /// Things the worker should know.
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for OpenedVideo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedVideo")
+            .field("job_name", &self.job_name)
+            .field("object_id", &self.ticket.object_id)
+            .field("frames", &self.frame_paths.len())
+            .finish()
+    }
+}
+
+/// True when `job` is a video-frame detection or tracking job (its tasks open here).
+pub async fn is_video_job(jobs: &Jobs, job: &str) -> bool {
+    jobs.spec(job).await.is_ok_and(|spec| video_mode(task_type_of(&spec)).is_some())
+}
+
+/// True for the task types this module opens.
+pub fn is_video_task(task_type: TaskType) -> bool {
+    video_mode(task_type).is_some()
+}
+
+/// Claims and opens the next video task of `job`, as a reply for the UI thread.
+pub(super) async fn start(
+    jobs: &Jobs,
+    drafts: &Drafts,
+    job: &str,
+    worker: &str,
+    clock: Arc<dyn Clock>,
+) -> Reply {
+    match open(jobs, drafts, job, worker, clock).await {
+        Ok(task) => Reply::Video(Ok(Box::new(task))),
+        Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
+        Err(TaskError::Failed(e)) => Reply::Video(Err(e)),
+    }
+}
+
+/// The playback rate the timestamps imply: the median gap between frames.
+fn frames_per_second(sequence: &VideoSequence) -> f64 {
+    let times: Vec<f64> = sequence.frames.iter().filter_map(|f| f.unix_timestamp_secs).collect();
+    let mut gaps: Vec<f64> =
+        times.windows(2).map(|w| w[1] - w[0]).filter(|g| g.is_finite() && *g > 0.0).collect();
+    gaps.sort_by(f64::total_cmp);
+    match gaps.get(gaps.len() / 2) {
+        Some(g) => (1.0 / g).clamp(1.0, 60.0),
+        None => DEFAULT_FRAMES_PER_SECOND,
+    }
+}
+
+async fn open(
+    jobs: &Jobs,
+    drafts: &Drafts,
+    name: &str,
+    worker: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<OpenedVideo, TaskError> {
+    let ctx = job_context(jobs, name, clock).await.map_err(TaskError::Failed)?;
+    let config = ctx
+        .labels
+        .clone()
+        .ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
+
+    let held = ctx.board.held_by(worker).await?;
+    let ticket = match held.into_iter().next() {
+        Some(t) => t,
+        None => match ctx.board.claim_next(worker).await? {
+            ClaimNext::Claimed(t) => t,
+            ClaimNext::Unavailable(why) => {
+                return Err(TaskError::Unavailable(unavailable_text(why).to_owned()));
+            }
+        },
+    };
+
+    // The manifest line names the sequence file.
+    let manifest = jobs.workspace().job_input_manifest(name).await?;
+    let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
+    let lines = InputManifest::parse(&text, &manifest.uri())?;
+    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
+        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
+    })?;
+    let DataSource::SourceRef(source) = &line.source else {
+        return Err(TaskError::Failed(format!(
+            "object {}: the line has `source` text, not a sequence file",
+            ticket.object_id
+        )));
+    };
+    let sequence_text = read_text(jobs, source).await.map_err(TaskError::Failed)?;
+    let sequence = VideoSequence::parse(&sequence_text, source)?;
+    let prefix = if sequence.prefix.ends_with('/') {
+        sequence.prefix.clone()
+    } else {
+        format!("{}/", sequence.prefix)
+    };
+    let frame_paths = sequence
+        .frames
+        .iter()
+        .map(|f| ObjectPath::parse(&format!("{prefix}{}", f.frame)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = sequence.frames.iter().map(|f| f.frame.clone()).collect();
+    let setup = VideoSetup::from_config(ctx.task_type, &config, names)?;
+    let mut document = VideoDocument::new(setup, fastrand::Rng::new())?;
+
+    // Earlier labels, for adjustment and verification.
+    let mut notes = Vec::new();
+    if ctx.task_type.is_adjustment() {
+        let output_line = OutputLine::from_value(
+            line.to_value(),
+            &manifest.uri(),
+            Some(ticket.object_id as usize + 1),
+        )?;
+        let own = ctx.spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());
+        let pair = config
+            .audit_label_attribute_name
+            .as_deref()
+            .and_then(|a| output_line.label_pair(a))
+            .or_else(|| {
+                output_line
+                    .label_pairs()
+                    .find(|p| p.attribute != own && matches!(p.label, Some(Label::Ref(_))))
+            });
+        match pair.map(|p| (p.label.clone(), p.metadata.class_map.clone())) {
+            Some((Some(Label::Ref(uri)), class_map)) => {
+                let text = read_text(jobs, &uri).await.map_err(TaskError::Failed)?;
+                let earlier = crate::formats::output::seq_label::VideoSeqLabel::parse(&text, &uri)?;
+                let report = document.load_earlier(&earlier, class_map.as_ref());
+                if report.skipped > 0 {
+                    notes.push(format!(
+                        "{} earlier shape(s) name frames or labels this task does not have and are not shown.",
+                        report.skipped
+                    ));
+                }
+            }
+            Some(_) => notes.push("The earlier label is not a SeqLabel.json reference.".into()),
+            None => notes.push("No earlier label was found for this sequence.".into()),
+        }
+    }
+
+    let draft_key = DraftKey {
+        s3_output_path: ObjectPath::parse(&ctx.spec.output_config.s3_output_path)?,
+        job_name: name.to_owned(),
+        worker: worker.to_owned(),
+        object_id: ticket.object_id,
+        kms_key_id: ctx.spec.output_config.kms_key_id.clone(),
+    };
+    let mut resumed = false;
+    match drafts.load_draft(jobs.workspace().store.as_ref(), &draft_key).await {
+        Ok(Some((draft, _))) => match document.restore_draft(&draft.content) {
+            Ok(()) => resumed = true,
+            Err(e) => notes.push(format!("Your earlier draft could not be restored: {e}")),
+        },
+        Ok(None) => {}
+        Err(e) => notes.push(format!("Your earlier draft could not be read: {e}")),
+    }
+
+    let instructions = config.instructions.clone().unwrap_or_default();
+    let short_instructions = instructions
+        .short_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_else(|| ctx.spec.human_task_config.task_description.clone());
+    let full_instructions = instructions
+        .full_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_default();
+    Ok(OpenedVideo {
+        job_name: name.to_owned(),
+        spec: ctx.spec,
+        ticket,
+        board: Arc::new(ctx.board),
+        document,
+        store: jobs.workspace().store.clone(),
+        frame_paths,
+        frames_per_second: frames_per_second(&sequence),
+        draft_key,
+        resumed,
+        short_instructions,
+        full_instructions,
+        notes,
+    })
+}
+
+/// The ordered draft writer of a video session: serialises off the UI thread and hands each
+/// draft to the sync engine (which saves it locally at once and syncs it).
+type VideoDraftWriter = (mpsc::Sender<(DraftKey, VideoDocument)>, tokio::task::JoinHandle<()>);
+
+fn spawn_draft_writer(runtime: &tokio::runtime::Handle, sync: SyncHandle) -> VideoDraftWriter {
+    let (tx, mut rx) = mpsc::channel::<(DraftKey, VideoDocument)>(4);
+    let task = runtime.spawn(async move {
+        while let Some((key, doc)) = rx.recv().await {
+            let Ok(draft) = tokio::task::spawn_blocking(move || doc.to_draft()).await else {
+                continue;
+            };
+            loop {
+                match sync.save_draft(key.clone(), draft.clone()) {
+                    Ok(()) => break,
+                    Err(SyncError::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    Err(SyncError::Stopped) => return,
+                }
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// An open video task: what the video screen edits and shows.
+pub struct VideoSession {
+    /// The task.
+    pub task: OpenedVideo,
+    /// The view state.
+    pub view: VideoView,
+    cache: FrameCache,
+    tiles: Option<ImageTiles>,
+    /// The frame whose tiles are uploaded.
+    tiles_frame: Option<usize>,
+    frame_status: String,
+    saved_revision: u64,
+    accepted_at_ms: i64,
+    active_ms: i64,
+    last_input_ms: i64,
+    notice: Option<String>,
+    busy: bool,
+    /// Set once submitted, released or declined: no more draft saves.
+    finished: bool,
+    writer: Option<VideoDraftWriter>,
+}
+
+impl std::fmt::Debug for VideoSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoSession").field("task", &self.task).finish()
+    }
+}
+
+impl VideoSession {
+    /// The document.
+    pub fn document(&self) -> &VideoDocument {
+        &self.task.document
+    }
+
+    /// The message shown to the worker, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// True when the current frame is decoded and shown.
+    pub fn frame_ready(&self) -> bool {
+        self.tiles_frame == Some(self.view.frame)
+    }
+
+    /// The frame cache's counters.
+    pub fn cache_stats(&self) -> FrameStats {
+        self.cache.stats()
+    }
+
+    /// Uploads the current frame's tiles once it is decoded (keeping the last frame meanwhile).
+    fn sync_frame(&mut self, ctx: &egui::Context) {
+        let index = self.view.frame;
+        match self.cache.get(index) {
+            FrameState::Ready(frame) => {
+                self.frame_status.clear();
+                if self.tiles_frame == Some(index) {
+                    return;
+                }
+                let size = egui::vec2(frame.size[0] as f32, frame.size[1] as f32);
+                let reuse = self
+                    .tiles
+                    .as_ref()
+                    .is_some_and(|t| t.size == size && t.tiles.len() == frame.tiles.len());
+                let options = egui::TextureOptions::LINEAR;
+                if reuse && let Some(tiles) = &mut self.tiles {
+                    for (tile, (_, pixels)) in tiles.tiles.iter_mut().zip(&frame.tiles) {
+                        tile.texture.set(pixels.clone(), options);
+                    }
+                } else {
+                    self.tiles = Some(ImageTiles {
+                        size,
+                        tiles: frame
+                            .tiles
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (rect, pixels))| Tile {
+                                rect_px: *rect,
+                                texture: ctx.load_texture(
+                                    format!("video-frame-tile-{i}"),
+                                    pixels.clone(),
+                                    options,
+                                ),
+                            })
+                            .collect(),
+                    });
+                }
+                self.tiles_frame = Some(index);
+            }
+            FrameState::Loading => {
+                self.frame_status = format!("Loading frame {}…", index + 1);
+            }
+            FrameState::Failed(message) => {
+                self.frame_status = format!("Frame {} cannot be shown: {message}", index + 1);
+            }
+        }
+    }
+}
+
+impl GroundworkApp {
+    /// The open video task, if the video screen shows.
+    pub fn video_session(&self) -> Option<&VideoSession> {
+        match &self.screen {
+            super::Screen::Video(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A session for a freshly opened video task: its frame cache starts reading at once.
+    pub(super) fn new_video_session(&self, ctx: &egui::Context, task: OpenedVideo) -> VideoSession {
+        let repaint = ctx.clone();
+        let source = FrameSource {
+            store: task.store.clone(),
+            paths: task.frame_paths.clone(),
+            runtime: self.backend.runtime_handle(),
+        };
+        let cache = FrameCache::new(
+            source,
+            FrameCacheConfig::default(),
+            Some(Arc::new(move || repaint.request_repaint())),
+        );
+        let writer = self
+            .workspace
+            .as_ref()
+            .map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
+        let now = self.config.clock.now_ms();
+        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let mut session = VideoSession {
+            view: VideoView::default(),
+            cache,
+            tiles: None,
+            tiles_frame: None,
+            frame_status: "Loading frame 1…".into(),
+            saved_revision: task.document.revision(),
+            accepted_at_ms: now,
+            active_ms: 0,
+            last_input_ms: now,
+            notice,
+            busy: false,
+            finished: false,
+            writer,
+            task,
+        };
+        session.sync_frame(ctx);
+        session
+    }
+
+    /// The video screen; returns true to go back home.
+    pub(super) fn video_ui(&mut self, ui: &mut egui::Ui, s: &mut VideoSession) -> bool {
+        let now = self.config.clock.now_ms();
+        if ui.input(|i| !i.events.is_empty() || i.pointer.is_moving()) {
+            s.active_ms += (now - s.last_input_ms).clamp(0, 30_000);
+            s.last_input_ms = now;
+        }
+        s.sync_frame(ui.ctx());
+        let stats = s.cache.stats();
+        let cache_text = format!(
+            "Frames: {} decoded ahead · {} hits, {} misses · decode {:.0} ms",
+            stats.cached_frames,
+            stats.hits,
+            stats.misses,
+            stats.decode_ms_mean()
+        );
+        let ready = s.cache.ready_mask();
+        let sync = self.sync_badge().unwrap_or_default();
+        let actions = {
+            let chrome = VideoChrome {
+                title: &s.task.spec.human_task_config.task_title,
+                job_name: &s.task.job_name,
+                object_id: s.task.ticket.object_id,
+                short_instructions: &s.task.short_instructions,
+                full_instructions: &s.task.full_instructions,
+                time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+                sync,
+                frame: s.tiles.as_ref(),
+                frame_current: s.tiles_frame == Some(s.view.frame),
+                frame_status: &s.frame_status,
+                ready: &ready,
+                cache_text: &cache_text,
+                frames_per_second: s.task.frames_per_second,
+                notice: s.notice.as_deref(),
+                busy: s.busy,
+                resumed: s.task.resumed,
+            };
+            video_task_ui(ui, &mut s.view, &mut s.task.document, &chrome)
+        };
+        // The frame may have changed: show it this frame if it is decoded.
+        if s.tiles_frame != Some(s.view.frame) {
+            s.sync_frame(ui.ctx());
+            ui.ctx().request_repaint();
+        }
+        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none() {
+            save_video_draft(s);
+        }
+        let mut leave = false;
+        for action in actions {
+            match action {
+                TaskAction::Submit => leave |= self.submit_video(s),
+                TaskAction::StopAndResume => {
+                    save_video_draft(s);
+                    self.notice = Some(
+                        "Your work is saved; start working on this job again to resume.".into(),
+                    );
+                    self.refresh_jobs();
+                    leave = true;
+                }
+                TaskAction::Release | TaskAction::Decline => {
+                    if let Some(ws) = &self.workspace {
+                        s.busy = true;
+                        s.finished = true;
+                        self.pending += 1;
+                        self.backend.finish_task(
+                            s.task.board.clone(),
+                            s.task.ticket.clone(),
+                            action == TaskAction::Decline,
+                            ws.drafts.clone(),
+                            s.task.draft_key.clone(),
+                        );
+                    }
+                }
+                TaskAction::AdjustImage { .. } => {}
+                TaskAction::DismissNotice => s.notice = None,
+            }
+        }
+        ui.ctx().request_repaint_after(Duration::from_secs(1));
+        leave
+    }
+
+    /// A release or decline finished.
+    pub(super) fn video_finished(s: &mut VideoSession, message: &str) -> bool {
+        s.busy = false;
+        if !s.finished {
+            s.notice = Some(message.to_owned());
+        }
+        s.finished
+    }
+
+    /// Submits through the outbox. Returns true when the screen should close.
+    fn submit_video(&mut self, s: &mut VideoSession) -> bool {
+        let Some(ws) = &self.workspace else { return false };
+        let answer = match s.task.document.answer_content() {
+            Ok(a) => a,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let output = match ObjectPath::parse(&s.task.spec.output_config.s3_output_path) {
+            Ok(p) => p,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
+        let request = SubmissionRequest {
+            s3_output_path: output,
+            job_name: s.task.job_name.clone(),
+            kms_key_id: s.task.spec.output_config.kms_key_id.clone(),
+            object_id: s.task.ticket.object_id,
+            slot: s.task.ticket.slot,
+            worker: s.task.ticket.worker.clone(),
+            claimed_at_ms: s.task.ticket.claimed_at_ms,
+            accepted_at_ms: s.accepted_at_ms,
+            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
+            worker_metadata: None,
+            answer_content: answer,
+        };
+        match ws.sync.enqueue(request) {
+            Ok(()) => {
+                s.finished = true;
+                self.backend.discard_after_submit(
+                    ws.sync.clone(),
+                    ws.drafts.clone(),
+                    s.task.draft_key.clone(),
+                );
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.refresh_jobs();
+                true
+            }
+            Err(SyncError::Busy) => {
+                s.notice = Some("The outbox is busy; submit again in a moment.".into());
+                false
+            }
+            Err(SyncError::Stopped) => {
+                s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// Hands the document to the session's draft writer (never blocks; retried next frame).
+fn save_video_draft(s: &mut VideoSession) {
+    let Some((writer, _)) = &s.writer else { return };
+    if s.task.document.revision() == s.saved_revision {
+        return;
+    }
+    match writer.try_send((s.task.draft_key.clone(), s.task.document.without_history())) {
+        Ok(()) => s.saved_revision = s.task.document.revision(),
+        Err(mpsc::error::TrySendError::Full(_)) => {}
+        Err(mpsc::error::TrySendError::Closed(_)) => {
+            s.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
+        }
+    }
+}
+
+/// What an open video session leaves at exit: its draft writer, the writer's task, and the last
+/// unsaved draft.
+pub(super) type ExitDraft = (
+    mpsc::Sender<(DraftKey, VideoDocument)>,
+    tokio::task::JoinHandle<()>,
+    Option<(DraftKey, VideoDocument)>,
+);
+
+/// At exit: the last unsaved draft of an open video session and its writer, to wait on.
+pub(super) fn take_exit_draft(s: &mut VideoSession) -> Option<ExitDraft> {
+    let (writer, task) = s.writer.take()?;
+    let last = (!s.finished && s.task.document.revision() != s.saved_revision)
+        .then(|| (s.task.draft_key.clone(), s.task.document.without_history()));
+    Some((writer, task, last))
+}
