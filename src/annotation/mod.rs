@@ -8,6 +8,7 @@
 mod error;
 
 pub mod consolidate;
+pub mod cuboids;
 pub mod document;
 
 pub use error::AnnotationError;

@@ -263,6 +263,22 @@ pub fn set_on_ground(cuboid: &Cuboid, plane: &Plane) -> Option<Cuboid> {
     Some(out)
 }
 
+/// Stretches `cuboid` down to `plane` when its lowest corner floats at most `max_gap_m` above the
+/// ground under its centre (the top stays): after a fit that ignored ground points, the box
+/// reaches the ground again. Unchanged otherwise.
+pub fn extend_to_ground(cuboid: &Cuboid, plane: &Plane, max_gap_m: f64) -> Cuboid {
+    let Some(ground_z) = plane.z_at(cuboid.center.x, cuboid.center.y) else { return *cuboid };
+    let lowest = cuboid.corners().iter().map(|c| c.z).fold(f64::INFINITY, f64::min);
+    let gap = lowest - ground_z;
+    if !(gap > 0.0 && gap <= max_gap_m) {
+        return *cuboid;
+    }
+    let mut out = *cuboid;
+    out.size.z += gap;
+    out.center.z -= gap * 0.5;
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -351,6 +367,10 @@ mod tests {
         let floating = Cuboid::axis_aligned(Point3::new(3.0, 4.0, 5.0), Vector3::new(2.0, 1.0, 1.6));
         let grounded = set_on_ground(&floating, &plane).unwrap();
         assert!((grounded.center - Point3::new(3.0, 4.0, 1.8)).norm() < 1e-12);
+        let short = Cuboid::axis_aligned(Point3::new(3.0, 4.0, 2.0), Vector3::new(2.0, 1.0, 1.6));
+        let stretched = extend_to_ground(&short, &plane, 0.5);
+        assert!((stretched.size.z - 1.8).abs() < 1e-12 && (stretched.center.z - 1.9).abs() < 1e-12);
+        assert_eq!(extend_to_ground(&floating, &plane, 0.5), floating);
         let wall = Plane::through(Point3::origin(), Vector3::x()).unwrap();
         assert!(set_on_ground(&floating, &wall).is_none());
         let shifted = Plane::horizontal(2.0).relative_to(Vector3::new(0.0, 0.0, 0.5));
