@@ -94,6 +94,8 @@ pub enum Reply {
     Jobs(Result<Vec<JobRow>, String>),
     /// A task was claimed and loaded.
     Task(Result<Box<OpenedTask>, String>),
+    /// A 3D cuboid task was claimed and loaded.
+    Cloud(Result<Box<super::cloud::OpenedCloudTask>, String>),
     /// Nothing to claim, and why.
     NoTask(String),
     /// Re-rendered image tiles (brightness/contrast) for generation `generation`.
@@ -271,6 +273,11 @@ impl Backend {
         let worker = self.worker.clone();
         let clock = self.clock.clone();
         self.spawn(async move {
+            if let Some(reply) =
+                super::cloud::open_if_cloud(&jobs, &drafts, &job, &worker, clock.clone()).await
+            {
+                return reply;
+            }
             match open_task(&jobs, &drafts, &job, &worker, clock).await {
                 Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
                 Ok(None) => {
@@ -371,7 +378,7 @@ pub fn fnv1a64(text: &str) -> u64 {
 }
 
 /// Why a task did not open.
-enum TaskError {
+pub(super) enum TaskError {
     /// Nothing to claim (a reason for the worker).
     Unavailable(String),
     /// Something failed.
@@ -385,15 +392,15 @@ impl<E: std::fmt::Display> From<E> for TaskError {
 }
 
 /// What the app needs to know about a job to list or work on it.
-struct JobContext {
-    spec: JobSpec,
-    task_type: TaskType,
+pub(super) struct JobContext {
+    pub(super) spec: JobSpec,
+    pub(super) task_type: TaskType,
     template: Option<TaskTemplate>,
-    labels: Option<LabelCategoryConfig>,
-    board: ClaimBoard,
+    pub(super) labels: Option<LabelCategoryConfig>,
+    pub(super) board: ClaimBoard,
 }
 
-fn task_type_of(spec: &JobSpec) -> TaskType {
+pub(super) fn task_type_of(spec: &JobSpec) -> TaskType {
     spec.human_task_config
         .pre_human_task_lambda_arn
         .as_deref()
@@ -401,13 +408,17 @@ fn task_type_of(spec: &JobSpec) -> TaskType {
         .unwrap_or(TaskType::Custom)
 }
 
-async fn read_text(jobs: &Jobs, uri: &str) -> Result<String, String> {
+pub(super) async fn read_text(jobs: &Jobs, uri: &str) -> Result<String, String> {
     let path = ObjectPath::parse(uri).map_err(|e| e.to_string())?;
     let got = jobs.workspace().store.get(&path, None).await.map_err(|e| e.to_string())?;
     String::from_utf8(got.bytes).map_err(|_| format!("{uri}: not UTF-8 text"))
 }
 
-async fn job_context(jobs: &Jobs, name: &str, clock: Arc<dyn Clock>) -> Result<JobContext, String> {
+pub(super) async fn job_context(
+    jobs: &Jobs,
+    name: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<JobContext, String> {
     let spec = jobs.spec(name).await.map_err(|e| e.to_string())?;
     let task_type = task_type_of(&spec);
     let html = match (task_type, spec.human_task_config.ui_config.ui_template_s3_uri.as_deref()) {
@@ -480,7 +491,8 @@ async fn list_jobs(
                 Some(t) => t.display_name().to_owned(),
                 None => ctx.task_type.display_name().to_owned(),
             },
-            supported: ctx.template.is_some(),
+            supported: ctx.template.is_some()
+                || crate::annotation::cuboids::CuboidTaskKind::of(ctx.task_type).is_some(),
             status: summary.labeling_job_status.as_str().to_owned(),
             labeled: c.total_labeled,
             total,
@@ -490,7 +502,7 @@ async fn list_jobs(
     Ok(rows)
 }
 
-fn unavailable_text(why: Unavailable) -> &'static str {
+pub(super) fn unavailable_text(why: Unavailable) -> &'static str {
     match why {
         Unavailable::JobStopped => "the job was stopped.",
         Unavailable::AvailabilityExpired => {

@@ -7,6 +7,7 @@
 //! May use every layer below it; nothing uses it but `main`.
 
 pub mod backend;
+pub mod cloud;
 pub mod images;
 pub mod recent;
 pub mod review;
@@ -132,6 +133,7 @@ struct TaskSession {
 enum Screen {
     Home,
     Task(Box<TaskSession>),
+    Cloud(Box<cloud::CloudSession>),
     Author(Box<AuthorSession>),
 }
 
@@ -160,6 +162,10 @@ pub struct GroundworkApp {
     starting: bool,
     notice: Option<String>,
     screen: Screen,
+    /// egui's wgpu state, for the 3D screens (`None` without a wgpu renderer).
+    render_state: Option<egui_wgpu::RenderState>,
+    /// The 3D pipelines, made when the first 3D task opens.
+    gpu3d: Option<Arc<crate::ui::viewport3d::Viewport3dGpu>>,
 }
 
 impl GroundworkApp {
@@ -192,6 +198,8 @@ impl GroundworkApp {
             starting: false,
             notice: None,
             screen: Screen::Home,
+            render_state: cc.wgpu_render_state.clone(),
+            gpu3d: None,
             config,
         };
         app.pending += 1;
@@ -215,6 +223,7 @@ impl GroundworkApp {
         match self.screen {
             Screen::Home => "home",
             Screen::Task(_) => "task",
+            Screen::Cloud(_) => "cloud",
             Screen::Author(_) => "author",
         }
     }
@@ -223,7 +232,7 @@ impl GroundworkApp {
     pub fn task_view(&self) -> Option<&TaskView> {
         match &self.screen {
             Screen::Task(s) => Some(&s.view),
-            Screen::Home | Screen::Author(_) => None,
+            Screen::Home | Screen::Author(_) | Screen::Cloud(_) => None,
         }
     }
 
@@ -231,7 +240,7 @@ impl GroundworkApp {
     pub fn document(&self) -> Option<&Document> {
         match &self.screen {
             Screen::Task(s) => Some(&s.task.document),
-            Screen::Home | Screen::Author(_) => None,
+            Screen::Home | Screen::Author(_) | Screen::Cloud(_) => None,
         }
     }
 
@@ -239,7 +248,24 @@ impl GroundworkApp {
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::Cloud(s) => Some(s.task_ids()),
             Screen::Home | Screen::Author(_) => None,
+        }
+    }
+
+    /// The open 3D task's session.
+    pub fn cloud_session(&self) -> Option<&cloud::CloudSession> {
+        match &self.screen {
+            Screen::Cloud(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The open 3D task's session, mutable (tests and benchmarks drive its view).
+    pub fn cloud_session_mut(&mut self) -> Option<&mut cloud::CloudSession> {
+        match &mut self.screen {
+            Screen::Cloud(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -262,6 +288,7 @@ impl GroundworkApp {
     pub fn notice(&self) -> Option<&str> {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
+            Screen::Cloud(s) if s.notice.is_some() => s.notice.as_deref(),
             _ => self.notice.as_deref(),
         }
     }
@@ -339,6 +366,15 @@ impl GroundworkApp {
                 self.notice = None;
                 self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
             }
+            Reply::Cloud(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                self.open_cloud(ctx, *task);
+            }
+            Reply::Cloud(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen
                     && s.tiles_generation == generation
@@ -354,6 +390,13 @@ impl GroundworkApp {
                     Err(e) => e,
                 };
                 if let Screen::Task(s) = &mut self.screen {
+                    s.busy = false;
+                    if s.finished {
+                        self.screen = Screen::Home;
+                    } else {
+                        s.notice = Some(message.clone());
+                    }
+                } else if let Screen::Cloud(s) = &mut self.screen {
                     s.busy = false;
                     if s.finished {
                         self.screen = Screen::Home;
@@ -700,7 +743,14 @@ impl eframe::App for GroundworkApp {
                     Screen::Task(_) => Screen::Task(session),
                     Screen::Home if leave => Screen::Home,
                     Screen::Home => Screen::Task(session),
-                    other @ Screen::Author(_) => other,
+                    other @ (Screen::Author(_) | Screen::Cloud(_)) => other,
+                }
+            }
+            Screen::Cloud(mut session) => {
+                let leave = self.cloud_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if !leave => Screen::Cloud(session),
+                    other => other,
                 }
             }
             Screen::Author(mut session) => {
@@ -723,6 +773,13 @@ impl Drop for GroundworkApp {
     /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
     /// until they are saved ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
+        let mut screen = std::mem::replace(&mut self.screen, Screen::Home);
+        if let Screen::Cloud(s) = &mut screen
+            && !s.finished
+        {
+            self.save_cloud_draft(s);
+        }
+        self.screen = screen;
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
