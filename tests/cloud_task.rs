@@ -100,11 +100,15 @@ fn start(h: &mut Harness<'_, GroundworkApp>, job: &str) {
 
 /// Looks straight down on the parked car.
 fn top_view_on_car(h: &mut Harness<'_, GroundworkApp>) {
+    top_view_on(h, Point3::new(0.0, -9.0, 0.0), Point3::new(12.0, 3.0, 2.0));
+}
+
+fn top_view_on(h: &mut Harness<'_, GroundworkApp>, min: Point3<f64>, max: Point3<f64>) {
     let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
     view.viewport.set_standard_view(StandardView::Top);
     h.run_steps(2);
     let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
-    view.viewport.fit_to(Point3::new(0.0, -9.0, 0.0), Point3::new(12.0, 3.0, 2.0));
+    view.viewport.fit_to(min, max);
     h.run_steps(2);
 }
 
@@ -244,6 +248,70 @@ fn label_a_cuboid_and_find_the_output_manifest() {
     assert!((label["center-y"].as_f64().unwrap() + 3.0).abs() < 0.1, "{line}");
     assert_eq!(line["street-cuboids-metadata"]["class-map"]["0"], "car", "{line}");
     assert_eq!(line["street-cuboids-metadata"]["type"], "groundtruth/point_cloud_object_detection");
+}
+
+/// Tracking over the demo's 4-frame sequence: one cuboid placed and snapped in frame 0, moved
+/// in frame 3 (a second keyframe); the frames between are interpolated and the SeqLabel.json
+/// answer has the same object in all four frames.
+#[test]
+fn track_a_car_over_a_sequence() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    let mut h = harness(&env, [1400.0, 860.0]);
+    start(&mut h, "street-tracking");
+    top_view_on(&mut h, Point3::new(-15.0, -9.0, 0.0), Point3::new(-3.0, 3.0, 2.0));
+    let moving = |u: f64| Point3::new(-9.0 + u, -3.0, 1.6);
+    h.key_press(Key::N);
+    h.run_steps(1);
+    click_world(&mut h, moving(-2.1));
+    click_world(&mut h, moving(2.1));
+    h.key_press_modifiers(Modifiers::ALT, Key::O);
+    h.run_steps(2);
+    let (id, first) = h.state().cloud_session().unwrap().document().objects_at(0)[0];
+    assert!((first.center[0] + 9.0).abs() < 0.1, "{first:?}");
+    // Autofill: the new object is in every frame.
+    assert_eq!(h.state().cloud_session().unwrap().document().objects_at(3).len(), 1);
+
+    // Frame 4 (index 3), through the frame keys; the car has moved 12 m.
+    for _ in 0..3 {
+        h.key_press(Key::Period);
+        h.run_steps(1);
+    }
+    let start = Instant::now();
+    while h.state().cloud_session().unwrap().current_frame().is_none_or(|f| f.index != 3) {
+        assert!(start.elapsed() < Duration::from_secs(30), "frame 3 did not load");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(h.state().cloud_session().unwrap().view.frame, 3);
+    let mut moved = first;
+    moved.center[0] += 12.0;
+    moved.yaw = 0.15;
+    h.state_mut().cloud_session_mut().unwrap().document_mut().set_cuboid(id, 3, moved, None).unwrap();
+    h.run_steps(2);
+    let doc = h.state().cloud_session().unwrap().document();
+    let mid = doc.cuboid_at(id, 1).unwrap();
+    assert!((mid.center[0] - (first.center[0] + 4.0)).abs() < 1e-4, "{mid:?}");
+    assert!((mid.yaw - (first.yaw + (0.15 - first.yaw) / 3.0)).abs() < 1e-5, "{mid:?}");
+
+    h.get_by_role_and_label(Role::Button, "Submit").click();
+    h.run_steps(2);
+    let responses = delivered_responses(&env, &mut h, "street-tracking");
+    let seq = &responses[0]["answers"][0]["answerContent"]["seqLabel"]["tracking-annotations"];
+    let frames = seq.as_array().unwrap();
+    assert_eq!(frames.len(), 4);
+    let object_id = &frames[0]["annotations"][0]["object-id"];
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f["frame-number"], i);
+        assert_eq!(f["frame-name"], format!("frame-{i:02}.bin"));
+        let a = &f["annotations"][0];
+        assert_eq!(&a["object-id"], object_id);
+        assert_eq!(a["object-name"], "car:1");
+        let x = a["center-x"].as_f64().unwrap();
+        assert!((x - (first.center[0] + 4.0 * i as f64)).abs() < 1e-4, "frame {i}: {x}");
+    }
 }
 
 /// Renders the 3D task screen (with the camera panel) into assets/screenshots/ when

@@ -558,6 +558,11 @@ impl CloudSession {
         &self.task.document
     }
 
+    /// The document, for tests and benchmarks that edit it directly.
+    pub fn document_mut(&mut self) -> &mut CuboidDocument {
+        &mut self.task.document
+    }
+
     /// The current frame, once loaded.
     pub fn current_frame(&self) -> Option<&LoadedFrame> {
         self.frames.get(&self.view.frame)

@@ -834,7 +834,7 @@ fn side_panel(
         let Some(o) = doc.object(*id) else { continue };
         let mut name = doc.object_name(*id);
         if doc.kind().is_sequence() && doc.is_keyframe(*id, view.frame) {
-            name.push_str("  ◆");
+            name.push_str(" · keyframe");
         }
         if widgets::label_row(ui, theme::label_color(o.class), &name, None, view.selected == Some(*id), false)
             .clicked()
@@ -1018,7 +1018,7 @@ fn attribute_editor(
     ui.add_enabled_ui(enabled, |ui| match (&spec.attribute_type, &spec.enum_values) {
         (AttributeType::String, Some(options)) => {
             let shown = current.and_then(Value::as_str).unwrap_or("—").to_owned();
-            egui::ComboBox::from_id_salt((salt, &spec.name)).selected_text(shown).show_ui(ui, |ui| {
+            let combo = egui::ComboBox::from_id_salt((salt, &spec.name)).selected_text(shown).show_ui(ui, |ui| {
                 if ui.selectable_label(current.is_none(), "—").clicked() {
                     change = Some(None);
                 }
@@ -1028,6 +1028,9 @@ fn attribute_editor(
                         change = Some(Some(Value::from(option.clone())));
                     }
                 }
+            });
+            combo.response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::ComboBox, enabled, &spec.name)
             });
         }
         (AttributeType::Number, _) => {
@@ -1055,11 +1058,15 @@ fn view_section(ui: &mut Ui, view: &mut CloudView, frame: Option<&LoadedFrame>) 
     widgets::section(ui, "View");
     ui.horizontal(|ui| {
         ui.label("Colour");
-        egui::ComboBox::from_id_salt("cloud-color").selected_text(color_name(view.color_by)).show_ui(ui, |ui| {
-            for c in [ColorBy::Height, ColorBy::Intensity, ColorBy::Rgb, ColorBy::Label] {
-                ui.selectable_value(&mut view.color_by, c, color_name(c));
-            }
-        });
+        egui::ComboBox::from_id_salt("cloud-color")
+            .selected_text(color_name(view.color_by))
+            .show_ui(ui, |ui| {
+                for c in [ColorBy::Height, ColorBy::Intensity, ColorBy::Rgb, ColorBy::Label] {
+                    ui.selectable_value(&mut view.color_by, c, color_name(c));
+                }
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Point colour"));
     });
     ui.add(egui::Slider::new(&mut view.viewport.style.point_size_px, 1.0..=6.0).text("Point size"));
     let has_ground = frame.is_some_and(|f| f.above_ground.is_some());
