@@ -53,7 +53,11 @@ fn street(points: usize) -> (PointCloud, Vec<Box9>) {
             let mut local = [rng.f64() - 0.5, rng.f64() - 0.5, rng.f64() - 0.5];
             let face = rng.usize(..3);
             local[face] = if rng.bool() { 0.5 } else { -0.5 };
-            let v = nalgebra::Vector3::new(local[0] * c.size.x, local[1] * c.size.y, local[2] * c.size.z);
+            let v = nalgebra::Vector3::new(
+                local[0] * c.size.x,
+                local[1] * c.size.y,
+                local[2] * c.size.z,
+            );
             let w = c.center + c.rotation() * v;
             [w.x as f32, w.y as f32, w.z as f32]
         };
@@ -167,5 +171,7 @@ fn main() {
     );
     println!("| pass | mean ms | median ms |\n|---|---|---|");
     println!("| UI (step: layout, side views, tessellation) | {step_mean:.1} | {step_median:.1} |");
-    println!("| step + render (3D redraw, egui, read-back) | {total_mean:.1} | {total_median:.1} |");
+    println!(
+        "| step + render (3D redraw, egui, read-back) | {total_mean:.1} | {total_median:.1} |"
+    );
 }

@@ -289,7 +289,12 @@ fn track_a_car_over_a_sequence() {
     let mut moved = first;
     moved.center[0] += 12.0;
     moved.yaw = 0.15;
-    h.state_mut().cloud_session_mut().unwrap().document_mut().set_cuboid(id, 3, moved, None).unwrap();
+    h.state_mut()
+        .cloud_session_mut()
+        .unwrap()
+        .document_mut()
+        .set_cuboid(id, 3, moved, None)
+        .unwrap();
     h.run_steps(2);
     let doc = h.state().cloud_session().unwrap().document();
     let mid = doc.cuboid_at(id, 1).unwrap();

@@ -189,7 +189,8 @@ impl Box9 {
 
     /// Checks every value is finite and every edge at least [`MIN_SIZE_M`].
     pub fn validate(&self) -> Result<(), CuboidError> {
-        let finite = self.center.iter().chain(&self.size).chain([&self.yaw, &self.pitch, &self.roll]);
+        let finite =
+            self.center.iter().chain(&self.size).chain([&self.yaw, &self.pitch, &self.roll]);
         if !finite.into_iter().all(|v| v.is_finite()) {
             return Err(CuboidError::InvalidCuboid("a value is not a finite number".into()));
         }
@@ -202,7 +203,12 @@ impl Box9 {
     }
 
     /// The Ground Truth record of this cuboid.
-    fn record(&self, class: usize, name: String, attributes: &BTreeMap<String, Value>) -> CuboidRecord {
+    fn record(
+        &self,
+        class: usize,
+        name: String,
+        attributes: &BTreeMap<String, Value>,
+    ) -> CuboidRecord {
         CuboidRecord {
             class_id: Index::number(class as u64),
             object_name: Some(name),
@@ -653,7 +659,11 @@ impl CuboidDocument {
                 }
             }
         }
-        for spec in self.frame_attribute_specs.iter().filter(|s| s.edits_allowed == Some(EditsAllowed::None)) {
+        for spec in self
+            .frame_attribute_specs
+            .iter()
+            .filter(|s| s.edits_allowed == Some(EditsAllowed::None))
+        {
             for (frame, before) in &initial.frame_attributes {
                 if let Some(v) = before.get(&spec.name)
                     && next.frame_attributes.get(frame).and_then(|m| m.get(&spec.name)) != Some(v)
@@ -690,7 +700,12 @@ impl CuboidDocument {
 
     /// Adds an object of `class` with `cuboid` in `frame`. In a sequence the new object spans
     /// from `frame` to the last frame (Ground Truth's label autofill) with one keyframe.
-    pub fn add_object(&mut self, class: usize, frame: usize, cuboid: Box9) -> Result<u64, CuboidError> {
+    pub fn add_object(
+        &mut self,
+        class: usize,
+        frame: usize,
+        cuboid: Box9,
+    ) -> Result<u64, CuboidError> {
         self.check_frame(frame)?;
         if class >= self.labels.len() {
             return Err(CuboidError::NoSuchClass { class, count: self.labels.len() });
@@ -725,7 +740,13 @@ impl CuboidDocument {
     }
 
     fn next_number(&self, class: usize) -> u32 {
-        self.content.objects.values().filter(|o| o.class == class).map(|o| o.number).max().unwrap_or(0)
+        self.content
+            .objects
+            .values()
+            .filter(|o| o.class == class)
+            .map(|o| o.number)
+            .max()
+            .unwrap_or(0)
             + 1
     }
 
@@ -753,18 +774,20 @@ impl CuboidDocument {
     /// Makes `frame` a keyframe holding the cuboid it shows now (or, when it is one, turns it
     /// back into an interpolated frame — unless it is the only keyframe).
     pub fn toggle_keyframe(&mut self, id: u64, frame: usize) -> Result<(), CuboidError> {
-        let current = self.cuboid_at(id, frame).ok_or_else(|| CuboidError::NotInFrame {
-            name: self.object_name(id),
-            frame,
-        })?;
+        let current = self
+            .cuboid_at(id, frame)
+            .ok_or_else(|| CuboidError::NotInFrame { name: self.object_name(id), frame })?;
         self.edit(None, |c| {
             let o = c.objects.get_mut(&id).ok_or(CuboidError::NoSuchObject(id))?;
-            if o.keyframes.contains_key(&frame) {
-                if o.keyframes.len() > 1 {
-                    o.keyframes.remove(&frame);
+            let keys = o.keyframes.len();
+            match o.keyframes.entry(frame) {
+                std::collections::btree_map::Entry::Occupied(e) if keys > 1 => {
+                    e.remove();
                 }
-            } else {
-                o.keyframes.insert(frame, current);
+                std::collections::btree_map::Entry::Occupied(_) => {}
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(current);
+                }
             }
             Ok(())
         })
@@ -772,10 +795,9 @@ impl CuboidDocument {
 
     /// Copies the object's cuboid in `frame` to the next frame (a keyframe there).
     pub fn copy_to_next(&mut self, id: u64, frame: usize) -> Result<(), CuboidError> {
-        let current = self.cuboid_at(id, frame).ok_or_else(|| CuboidError::NotInFrame {
-            name: self.object_name(id),
-            frame,
-        })?;
+        let current = self
+            .cuboid_at(id, frame)
+            .ok_or_else(|| CuboidError::NotInFrame { name: self.object_name(id), frame })?;
         self.set_cuboid(id, frame + 1, current, None)
     }
 
@@ -834,9 +856,7 @@ impl CuboidDocument {
 
     /// Removes the object from every frame.
     pub fn remove_all(&mut self, id: u64) -> Result<(), CuboidError> {
-        self.edit(None, |c| {
-            c.objects.remove(&id).map(|_| ()).ok_or(CuboidError::NoSuchObject(id))
-        })
+        self.edit(None, |c| c.objects.remove(&id).map(|_| ()).ok_or(CuboidError::NoSuchObject(id)))
     }
 
     /// Changes the object's label in every frame (it gets the next instance number of the new
@@ -858,7 +878,12 @@ impl CuboidDocument {
     }
 
     /// Sets (or clears with `None`) a label attribute of the object.
-    pub fn set_attribute(&mut self, id: u64, name: &str, value: Option<Value>) -> Result<(), CuboidError> {
+    pub fn set_attribute(
+        &mut self,
+        id: u64,
+        name: &str,
+        value: Option<Value>,
+    ) -> Result<(), CuboidError> {
         self.edit(None, |c| {
             let o = c.objects.get_mut(&id).ok_or(CuboidError::NoSuchObject(id))?;
             match value {
@@ -961,7 +986,10 @@ impl CuboidDocument {
                     skipped += 1;
                     continue;
                 };
-                let key = r.object_id.clone().unwrap_or_else(|| format!("frame-{frame}-{}", content.next_id));
+                let key = r
+                    .object_id
+                    .clone()
+                    .unwrap_or_else(|| format!("frame-{frame}-{}", content.next_id));
                 let id = match by_object_id.get(&key) {
                     Some(id) => *id,
                     None => {
@@ -973,7 +1001,14 @@ impl CuboidDocument {
                             .and_then(|n| n.rsplit(':').next())
                             .and_then(|n| n.parse::<u32>().ok())
                             .unwrap_or_else(|| {
-                                content.objects.values().filter(|o| o.class == class).map(|o| o.number).max().unwrap_or(0) + 1
+                                content
+                                    .objects
+                                    .values()
+                                    .filter(|o| o.class == class)
+                                    .map(|o| o.number)
+                                    .max()
+                                    .unwrap_or(0)
+                                    + 1
                             });
                         let object_id = match &r.object_id {
                             Some(o) => o.clone(),
@@ -1043,9 +1078,14 @@ impl CuboidDocument {
     }
 
     /// Sets the earlier frame attributes (adjustment): `frame → attributes`.
-    pub fn load_initial_frame_attributes(&mut self, attributes: BTreeMap<usize, BTreeMap<String, Value>>) {
-        let attributes: BTreeMap<_, _> =
-            attributes.into_iter().filter(|(f, m)| *f < self.frames.len() && !m.is_empty()).collect();
+    pub fn load_initial_frame_attributes(
+        &mut self,
+        attributes: BTreeMap<usize, BTreeMap<String, Value>>,
+    ) {
+        let attributes: BTreeMap<_, _> = attributes
+            .into_iter()
+            .filter(|(f, m)| *f < self.frames.len() && !m.is_empty())
+            .collect();
         self.content.frame_attributes = attributes.clone();
         if let Some(initial) = &mut self.initial {
             initial.frame_attributes = attributes;
@@ -1071,8 +1111,9 @@ impl CuboidDocument {
         if format != Some(u64::from(DRAFT_FORMAT)) {
             return Err(CuboidError::Draft(format!("unknown draft format {format:?}")));
         }
-        let kind: CuboidTaskKind = serde_json::from_value(draft.get("kind").cloned().unwrap_or(Value::Null))
-            .map_err(|e| CuboidError::Draft(e.to_string()))?;
+        let kind: CuboidTaskKind =
+            serde_json::from_value(draft.get("kind").cloned().unwrap_or(Value::Null))
+                .map_err(|e| CuboidError::Draft(e.to_string()))?;
         if kind != self.kind {
             return Err(CuboidError::Draft("the draft belongs to another kind of task".into()));
         }
@@ -1108,7 +1149,12 @@ impl CuboidDocument {
         }
         for spec in self.frame_attribute_specs.iter().filter(|s| s.is_required == Some(true)) {
             for f in 0..self.frames.len() {
-                if !self.content.frame_attributes.get(&f).is_some_and(|m| m.contains_key(&spec.name)) {
+                if !self
+                    .content
+                    .frame_attributes
+                    .get(&f)
+                    .is_some_and(|m| m.contains_key(&spec.name))
+                {
                     return Some(if self.frames.len() == 1 {
                         format!("The frame attribute {} needs a value.", spec.name)
                     } else {
@@ -1126,14 +1172,17 @@ impl CuboidDocument {
         if !self.audit {
             return None;
         }
-        let same = self.initial.as_ref().map_or(self.content.objects.is_empty() && self.content.frame_attributes.is_empty(), |i| {
-            let export = |c: &CuboidContent| {
-                let mut d = self.clone();
-                d.content = c.clone();
-                d.seq_records()
-            };
-            export(i) == export(&self.content)
-        });
+        let same = self.initial.as_ref().map_or(
+            self.content.objects.is_empty() && self.content.frame_attributes.is_empty(),
+            |i| {
+                let export = |c: &CuboidContent| {
+                    let mut d = self.clone();
+                    d.content = c.clone();
+                    d.seq_records()
+                };
+                export(i) == export(&self.content)
+            },
+        );
         Some(if same { "unadjusted" } else { "adjusted" })
     }
 
@@ -1179,7 +1228,10 @@ impl CuboidDocument {
                     })
                     .collect();
                 out.insert("annotations".into(), Value::Array(annotations));
-                out.insert("dataset-object-attributes".into(), Value::Object(self.frame_attributes_of(0)));
+                out.insert(
+                    "dataset-object-attributes".into(),
+                    Value::Object(self.frame_attributes_of(0)),
+                );
             }
             CuboidTaskKind::Tracking => {
                 out.insert("seqLabel".into(), self.point_cloud_seq_label().to_value());
@@ -1259,7 +1311,11 @@ impl CuboidDocument {
                 )
             })
             .collect();
-        SensorFusionSeqLabel { lidar: self.point_cloud_seq_label(), cameras: camera_labels, extra: Map::new() }
+        SensorFusionSeqLabel {
+            lidar: self.point_cloud_seq_label(),
+            cameras: camera_labels,
+            extra: Map::new(),
+        }
     }
 }
 
@@ -1326,7 +1382,11 @@ mod tests {
 
     fn frames(n: usize) -> Vec<FrameInfo> {
         (0..n)
-            .map(|i| FrameInfo { name: format!("{i}.bin"), timestamp_secs: 100.0 + i as f64 * 0.1, cameras: 1 })
+            .map(|i| FrameInfo {
+                name: format!("{i}.bin"),
+                timestamp_secs: 100.0 + i as f64 * 0.1,
+                cameras: 1,
+            })
             .collect()
     }
 
@@ -1336,14 +1396,20 @@ mod tests {
 
     #[test]
     fn interpolation_between_keyframes_has_known_answers() {
-        let mut doc = CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(10), false, 1).unwrap();
+        let mut doc =
+            CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(10), false, 1)
+                .unwrap();
         // Keyframes at frames 0 and 4: x 0 → 8, length 4 → 6, yaw 170° → −170° (20° the short way).
         let id = doc.add_object(0, 0, b(0.0, 170f64.to_radians(), 4.0)).unwrap();
         doc.set_cuboid(id, 4, b(8.0, (-170f64).to_radians(), 6.0), None).unwrap();
         let mid = doc.cuboid_at(id, 2).unwrap();
         assert!((mid.center[0] - 4.0).abs() < 1e-9);
         assert!((mid.size[0] - 5.0).abs() < 1e-9);
-        assert!((wrap_angle(mid.yaw - PI)).abs() < 1e-9, "yaw {} should be ±180°", mid.yaw.to_degrees());
+        assert!(
+            (wrap_angle(mid.yaw - PI)).abs() < 1e-9,
+            "yaw {} should be ±180°",
+            mid.yaw.to_degrees()
+        );
         let q = doc.cuboid_at(id, 1).unwrap();
         assert!((q.center[0] - 2.0).abs() < 1e-9);
         assert!((q.yaw.to_degrees() - 175.0).abs() < 1e-9);
@@ -1357,12 +1423,17 @@ mod tests {
         // Interpolation off: the previous keyframe holds.
         doc.set_interpolate(false);
         assert_eq!(doc.cuboid_at(id, 3).unwrap().center[0], 0.0);
-        assert_eq!(Box9::interpolate(&b(0.0, 0.0, 1.0), &b(1.0, 0.0, 1.0), f64::NAN).center[0], 0.0);
+        assert_eq!(
+            Box9::interpolate(&b(0.0, 0.0, 1.0), &b(1.0, 0.0, 1.0), f64::NAN).center[0],
+            0.0
+        );
     }
 
     #[test]
     fn frames_are_removed_before_after_and_alone_and_undo_restores_them() {
-        let mut doc = CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(6), false, 2).unwrap();
+        let mut doc =
+            CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(6), false, 2)
+                .unwrap();
         let id = doc.add_object(0, 1, b(0.0, 0.0, 4.0)).unwrap();
         assert_eq!(doc.objects_at(0).len(), 0);
         assert_eq!(doc.objects_at(5).len(), 1);
@@ -1402,7 +1473,9 @@ mod tests {
 
     #[test]
     fn names_ids_rename_and_export_follow_the_contracts() {
-        let mut doc = CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(3), false, 7).unwrap();
+        let mut doc =
+            CuboidDocument::new(CuboidTaskKind::Tracking, &config(false), frames(3), false, 7)
+                .unwrap();
         let a = doc.add_object(0, 0, b(0.0, 0.1, 4.0)).unwrap();
         let c = doc.add_object(0, 0, b(5.0, 0.1, 4.0)).unwrap();
         assert_eq!(doc.object_name(a), "Car:1");
@@ -1430,11 +1503,15 @@ mod tests {
         assert_eq!(car["length"], json!(4));
         assert!(answer.get("adjustmentStatus").is_none());
         // The SeqLabel parses back as a 3D tracking file.
-        let parsed = crate::formats::output::seq_label::SeqLabel::from_value(&answer["seqLabel"], "x").unwrap();
+        let parsed =
+            crate::formats::output::seq_label::SeqLabel::from_value(&answer["seqLabel"], "x")
+                .unwrap();
         assert!(matches!(parsed, crate::formats::output::seq_label::SeqLabel::PointCloud(_)));
 
         // Detection: inline annotations, no object-id.
-        let mut det = CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), false, 7).unwrap();
+        let mut det =
+            CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), false, 7)
+                .unwrap();
         let d = det.add_object(1, 0, b(1.0, 0.5, 0.4)).unwrap();
         det.set_frame_attribute(&[0], "weather", Some(json!("sun"))).unwrap();
         let answer = det.answer_content().unwrap();
@@ -1446,16 +1523,28 @@ mod tests {
         assert_eq!(det.object(d).unwrap().end, 0);
 
         // 3D-2D linking: camera boxes keyed by camera, same object-id.
-        let mut link = CuboidDocument::new(CuboidTaskKind::Linking, &config(false), frames(2), false, 9).unwrap();
+        let mut link =
+            CuboidDocument::new(CuboidTaskKind::Linking, &config(false), frames(2), false, 9)
+                .unwrap();
         let l = link.add_object(0, 0, b(3.0, 0.0, 4.0)).unwrap();
-        link.set_camera_box(l, 1, 0, Some(Box2 { left: 10.0, top: 20.0, width: 30.0, height: 40.0 }), None).unwrap();
+        link.set_camera_box(
+            l,
+            1,
+            0,
+            Some(Box2 { left: 10.0, top: 20.0, width: 30.0, height: 40.0 }),
+            None,
+        )
+        .unwrap();
         let answer = link.answer_content().unwrap();
         let cam = &answer["seqLabel"]["camera-0"]["tracking-annotations"];
         assert_eq!(cam.as_array().unwrap().len(), 1);
         assert_eq!(cam[0]["frame-no"], json!(1));
         assert_eq!(cam[0]["annotations"][0]["object-id"], json!(link.object(l).unwrap().object_id));
         assert_eq!(cam[0]["annotations"][0]["left"], json!(10));
-        assert_eq!(answer["seqLabel"]["lidar"]["tracking-annotations"][1]["annotations"][0]["object-id"], cam[0]["annotations"][0]["object-id"]);
+        assert_eq!(
+            answer["seqLabel"]["lidar"]["tracking-annotations"][1]["annotations"][0]["object-id"],
+            cam[0]["annotations"][0]["object-id"]
+        );
     }
 
     #[test]
@@ -1464,16 +1553,28 @@ mod tests {
         // keep their value; others may change.
         let mut cfg = config(true);
         cfg.labels[1].edits_allowed = Some(EditsAllowed::None);
-        cfg.labels[0].category_attributes.as_mut().unwrap().push(AttributeSpec::string("note", None));
-        let mut doc = CuboidDocument::new(CuboidTaskKind::Detection, &cfg, frames(1), true, 3).unwrap();
-        let record = b(1.0, 0.2, 4.0).record(0, "Car:3".into(), &BTreeMap::from([("parked".to_owned(), json!("no"))]));
+        cfg.labels[0]
+            .category_attributes
+            .as_mut()
+            .unwrap()
+            .push(AttributeSpec::string("note", None));
+        let mut doc =
+            CuboidDocument::new(CuboidTaskKind::Detection, &cfg, frames(1), true, 3).unwrap();
+        let record = b(1.0, 0.2, 4.0).record(
+            0,
+            "Car:3".into(),
+            &BTreeMap::from([("parked".to_owned(), json!("no"))]),
+        );
         let class_map = BTreeMap::from([(0, "Car".to_owned())]);
         assert_eq!(doc.load_initial(&[(0, vec![record.clone()])], &class_map, &[]), 0);
         let id = *doc.content().objects.keys().next().unwrap();
         assert_eq!(doc.object_name(id), "Car:3");
         assert!(doc.is_verification());
         assert!(!doc.geometry_editable(id));
-        assert!(matches!(doc.set_cuboid(id, 0, b(2.0, 0.2, 4.0), None), Err(CuboidError::NotAllowed(_))));
+        assert!(matches!(
+            doc.set_cuboid(id, 0, b(2.0, 0.2, 4.0), None),
+            Err(CuboidError::NotAllowed(_))
+        ));
         assert!(doc.remove_all(id).is_err());
         assert!(doc.set_class(id, 1).is_err());
         assert!(doc.add_object(0, 0, b(0.0, 0.0, 1.0)).is_err());
@@ -1484,7 +1585,9 @@ mod tests {
         assert_eq!(doc.answer_content().unwrap()["adjustmentStatus"], json!("adjusted"));
 
         // Adjustment (labels editable): geometry may change, new labels may be added.
-        let mut adj = CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), true, 3).unwrap();
+        let mut adj =
+            CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), true, 3)
+                .unwrap();
         adj.load_initial(&[(0, vec![record])], &class_map, &[]);
         let id = *adj.content().objects.keys().next().unwrap();
         adj.set_cuboid(id, 0, b(1.5, 0.2, 4.0), None).unwrap();
@@ -1494,7 +1597,9 @@ mod tests {
 
         // Drafts round-trip, and a broken draft is refused without changing the document.
         let draft = adj.to_draft();
-        let mut again = CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), true, 3).unwrap();
+        let mut again =
+            CuboidDocument::new(CuboidTaskKind::Detection, &config(false), frames(1), true, 3)
+                .unwrap();
         again.restore_draft(&draft).unwrap();
         assert_eq!(again.content(), adj.content());
         let mut bad = draft.clone();
@@ -1507,7 +1612,8 @@ mod tests {
         let mut cfg = config(false);
         cfg.labels.push(LabelCategory::new("Sign"));
         cfg.frame_attributes.as_mut().unwrap()[0].is_required = Some(true);
-        let mut req = CuboidDocument::new(CuboidTaskKind::Detection, &cfg, frames(1), false, 1).unwrap();
+        let mut req =
+            CuboidDocument::new(CuboidTaskKind::Detection, &cfg, frames(1), false, 1).unwrap();
         assert!(req.incomplete().is_some());
         req.set_frame_attribute(&[0], "weather", Some(json!("sun"))).unwrap();
         assert!(req.answer_content().is_ok());

@@ -164,7 +164,12 @@ fn folder_of(uri: &str) -> String {
     uri.rsplit_once('/').map_or_else(String::new, |(dir, _)| format!("{dir}/"))
 }
 
-fn frame_source(uri: String, frame_path: &str, meta: &FrameMetadata, fallback_prefix: &str) -> FrameSource {
+fn frame_source(
+    uri: String,
+    frame_path: &str,
+    meta: &FrameMetadata,
+    fallback_prefix: &str,
+) -> FrameSource {
     let world_from_lidar = pose_of(meta.ego_vehicle_pose.as_ref());
     let prefix = meta.prefix.clone().unwrap_or_else(|| fallback_prefix.to_owned());
     let cameras = meta
@@ -175,7 +180,11 @@ fn frame_source(uri: String, frame_path: &str, meta: &FrameMetadata, fallback_pr
         .map(|(i, c)| CameraSource {
             name: format!("camera-{i}"),
             uri: join_uri(&prefix, &c.image_path),
-            sensor: SensorCamera::new(intrinsics_of(c), world_from_lidar, pose_of(Some(&c.world_from_camera))),
+            sensor: SensorCamera::new(
+                intrinsics_of(c),
+                world_from_lidar,
+                pose_of(Some(&c.world_from_camera)),
+            ),
         })
         .collect();
     FrameSource { uri, format: meta.effective_format(frame_path).to_owned(), cameras }
@@ -259,8 +268,18 @@ async fn open_cloud_task(
         .map_err(|e| TaskError::Failed(e.to_string()))?;
     let mut notes = Vec::new();
     if audit {
-        load_earlier(jobs, &line, &manifest_uri, line_no, name, &ctx.spec, &config, &mut document, &mut notes)
-            .await?;
+        load_earlier(
+            jobs,
+            &line,
+            &manifest_uri,
+            line_no,
+            name,
+            &ctx.spec,
+            &config,
+            &mut document,
+            &mut notes,
+        )
+        .await?;
     }
 
     let draft_key = DraftKey {
@@ -327,7 +346,8 @@ async fn load_earlier(
         .and_then(|a| output_line.label_pair(a))
         .or_else(|| {
             output_line.label_pairs().find(|p| {
-                p.attribute != own && matches!(p.label, Some(Label::Cuboids(_)) | Some(Label::Ref(_)))
+                p.attribute != own
+                    && matches!(p.label, Some(Label::Cuboids(_)) | Some(Label::Ref(_)))
             })
         });
     let Some(pair) = pair else {
@@ -429,20 +449,21 @@ impl FrameLoader {
     ) -> Self {
         let (requests, inbox) = std_mpsc::channel::<usize>();
         let (outbox, results) = std_mpsc::channel();
-        let spawned = std::thread::Builder::new().name("groundwork-cloud-frames".into()).spawn(move || {
-            while let Ok(index) = inbox.recv() {
-                let result = match frames.get(index) {
-                    Some(source) => load_frame(&gpu, store.as_ref(), source, &runtime)
-                        .map(|frame| FrameData { index, frame })
-                        .map_err(|e| (index, e)),
-                    None => Err((index, format!("no frame {index}"))),
-                };
-                if outbox.send(result).is_err() {
-                    break;
+        let spawned =
+            std::thread::Builder::new().name("groundwork-cloud-frames".into()).spawn(move || {
+                while let Ok(index) = inbox.recv() {
+                    let result = match frames.get(index) {
+                        Some(source) => load_frame(&gpu, store.as_ref(), source, &runtime)
+                            .map(|frame| FrameData { index, frame })
+                            .map_err(|e| (index, e)),
+                        None => Err((index, format!("no frame {index}"))),
+                    };
+                    if outbox.send(result).is_err() {
+                        break;
+                    }
+                    ctx.request_repaint();
                 }
-                ctx.request_repaint();
-            }
-        });
+            });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "the frame loader thread did not start");
         }
@@ -469,27 +490,34 @@ fn load_frame(
     let bytes = get(&source.uri)?;
     let format = match RawFormat::from_str(&source.format) {
         Ok(raw) => CloudFormat::Raw(raw),
-        Err(_) => CloudFormat::detect(Path::new(&source.uri), bytes.get(..512).unwrap_or(&bytes))
-            .ok_or_else(|| format!("{}: not a point-cloud format this app reads", source.uri))?,
+        Err(_) => {
+            CloudFormat::detect(Path::new(&source.uri), bytes.get(..512).unwrap_or(&bytes))
+                .ok_or_else(|| format!("{}: not a point-cloud format this app reads", source.uri))?
+        }
     };
     let cloud = PointCloud::load_bytes(&bytes, format, &source.uri, &LoadOptions::default())
         .map_err(|e| e.to_string())?
         .cloud;
     drop(bytes);
     // The ground: fitted in the cloud's local frame, kept in world coordinates.
-    let fit = fit_ground(&cloud.positions, &GroundFitOptions::default()).filter(|g| g.inlier_ratio >= 0.05);
+    let fit = fit_ground(&cloud.positions, &GroundFitOptions::default())
+        .filter(|g| g.inlier_ratio >= 0.05);
     let origin = nalgebra::Vector3::from(cloud.origin);
     let mask = fit
         .map(|g| classify_ground(&cloud.positions, &g.plane, GROUND_DISTANCE_M))
         .unwrap_or_else(|| vec![false; cloud.len()]);
-    let ground = fit.map(|g| crate::geometry::fit::GroundFit { plane: g.plane.relative_to(-origin), ..g });
+    let ground =
+        fit.map(|g| crate::geometry::fit::GroundFit { plane: g.plane.relative_to(-origin), ..g });
     let renderer = gpu.point_renderer();
     let options = PointUploadOptions::default();
     let whole = renderer.upload(gpu.device(), &cloud, &options).map_err(|e| e.to_string())?;
     let above_ground = if ground.is_some() {
-        let indices: Vec<u32> = (0..cloud.len() as u32).filter(|i| !mask.get(*i as usize).copied().unwrap_or(false)).collect();
+        let indices: Vec<u32> = (0..cloud.len() as u32)
+            .filter(|i| !mask.get(*i as usize).copied().unwrap_or(false))
+            .collect();
         let subset = subset_of(&cloud, &indices);
-        let gpu_subset = renderer.upload(gpu.device(), &subset, &options).map_err(|e| e.to_string())?;
+        let gpu_subset =
+            renderer.upload(gpu.device(), &subset, &options).map_err(|e| e.to_string())?;
         Some((Arc::new(gpu_subset), Arc::new(indices)))
     } else {
         None
@@ -499,7 +527,8 @@ fn load_frame(
         .iter()
         .map(|c| {
             let image = get(&c.uri).and_then(|b| {
-                let rgba = image::load_from_memory(&b).map_err(|e| format!("{}: {e}", c.uri))?.to_rgba8();
+                let rgba =
+                    image::load_from_memory(&b).map_err(|e| format!("{}: {e}", c.uri))?.to_rgba8();
                 let size = [rgba.width() as usize, rgba.height() as usize];
                 Ok(egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
             });
@@ -519,11 +548,16 @@ fn load_frame(
 /// The points of `cloud` at `indices`, with their attributes.
 fn subset_of(cloud: &PointCloud, indices: &[u32]) -> PointCloud {
     fn pick<T: Copy>(values: &Option<Vec<T>>, indices: &[u32]) -> Option<Vec<T>> {
-        values.as_ref().map(|v| indices.iter().filter_map(|i| v.get(*i as usize).copied()).collect())
+        values
+            .as_ref()
+            .map(|v| indices.iter().filter_map(|i| v.get(*i as usize).copied()).collect())
     }
     PointCloud {
         origin: cloud.origin,
-        positions: indices.iter().filter_map(|i| cloud.positions.get(*i as usize).copied()).collect(),
+        positions: indices
+            .iter()
+            .filter_map(|i| cloud.positions.get(*i as usize).copied())
+            .collect(),
         intensity: pick(&cloud.intensity, indices),
         classification: pick(&cloud.classification, indices),
         return_number: pick(&cloud.return_number, indices),
@@ -715,7 +749,9 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit_cloud(s),
                 TaskAction::StopAndResume => {
                     self.save_cloud_draft(s);
-                    self.notice = Some("Your work is saved; start working on this job again to resume.".into());
+                    self.notice = Some(
+                        "Your work is saved; start working on this job again to resume.".into(),
+                    );
                     self.refresh_jobs();
                     leave = true;
                 }
@@ -791,8 +827,13 @@ impl GroundworkApp {
         match ws.sync.enqueue(request) {
             Ok(()) => {
                 s.finished = true;
-                self.backend.discard_after_submit(ws.sync.clone(), ws.drafts.clone(), s.task.draft_key.clone());
-                self.notice = Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.backend.discard_after_submit(
+                    ws.sync.clone(),
+                    ws.drafts.clone(),
+                    s.task.draft_key.clone(),
+                );
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
                 self.refresh_jobs();
                 true
             }
@@ -801,7 +842,10 @@ impl GroundworkApp {
                 false
             }
             Err(SyncError::Stopped) => {
-                s.notice = Some("The sync engine stopped; your draft is saved. Restart the app to submit.".into());
+                s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
                 false
             }
         }

@@ -150,11 +150,8 @@ pub fn fit_ground(points: &[[f32; 3]], options: &GroundFitOptions) -> Option<Gro
             _ => break,
         }
     }
-    let distances: Vec<f64> = sample
-        .iter()
-        .map(|p| plane.signed_distance(*p))
-        .filter(|d| d.abs() <= threshold)
-        .collect();
+    let distances: Vec<f64> =
+        sample.iter().map(|p| plane.signed_distance(*p)).filter(|d| d.abs() <= threshold).collect();
     let inlier_ratio = distances.len() as f64 / sample.len() as f64;
     let rms_m = if distances.is_empty() {
         0.0
@@ -178,11 +175,7 @@ pub fn least_squares_plane(points: &[Point3<f64>]) -> Option<Plane> {
         covariance += d * d.transpose();
     }
     let eigen = covariance.symmetric_eigen();
-    let (smallest, _) = eigen
-        .eigenvalues
-        .iter()
-        .enumerate()
-        .min_by(|a, b| a.1.total_cmp(b.1))?;
+    let (smallest, _) = eigen.eigenvalues.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1))?;
     let mut normal: Vector3<f64> = eigen.eigenvectors.column(smallest).into_owned();
     if normal.z < 0.0 {
         normal = -normal;
@@ -364,7 +357,8 @@ mod tests {
     #[test]
     fn set_on_ground_rests_the_lowest_corner_on_the_plane() {
         let plane = Plane::through(Point3::new(0.0, 0.0, 1.0), Vector3::z()).unwrap();
-        let floating = Cuboid::axis_aligned(Point3::new(3.0, 4.0, 5.0), Vector3::new(2.0, 1.0, 1.6));
+        let floating =
+            Cuboid::axis_aligned(Point3::new(3.0, 4.0, 5.0), Vector3::new(2.0, 1.0, 1.6));
         let grounded = set_on_ground(&floating, &plane).unwrap();
         assert!((grounded.center - Point3::new(3.0, 4.0, 1.8)).norm() < 1e-12);
         let short = Cuboid::axis_aligned(Point3::new(3.0, 4.0, 2.0), Vector3::new(2.0, 1.0, 1.6));

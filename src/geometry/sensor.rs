@@ -104,7 +104,10 @@ impl Intrinsics {
 
     /// The pixel of a point in camera coordinates, `None` behind (or on) the camera plane.
     pub fn project(&self, camera: Point3<f64>) -> Option<Point2<f64>> {
-        if !(camera.z > NEAR_PLANE_M * 0.5) || !camera.coords.iter().all(|v| v.is_finite()) {
+        if camera.z.is_nan()
+            || camera.z <= NEAR_PLANE_M * 0.5
+            || !camera.coords.iter().all(|v| v.is_finite())
+        {
             return None;
         }
         let (a, b) = (camera.x / camera.z, camera.y / camera.z);

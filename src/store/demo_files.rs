@@ -4,55 +4,231 @@
 
 /// `(path relative to assets/demo/, bytes)` for every demo file.
 pub const DEMO_FILES: &[(&str, &[u8])] = &[
-    ("jobs/crossing-tracking.json", include_bytes!("../../assets/demo/jobs/crossing-tracking.json")),
+    (
+        "jobs/crossing-tracking.json",
+        include_bytes!("../../assets/demo/jobs/crossing-tracking.json"),
+    ),
     ("jobs/review-sentiment.json", include_bytes!("../../assets/demo/jobs/review-sentiment.json")),
-    ("jobs/street-boxes-verify.json", include_bytes!("../../assets/demo/jobs/street-boxes-verify.json")),
+    (
+        "jobs/street-boxes-verify.json",
+        include_bytes!("../../assets/demo/jobs/street-boxes-verify.json"),
+    ),
     ("jobs/street-boxes.json", include_bytes!("../../assets/demo/jobs/street-boxes.json")),
     ("jobs/street-cuboids.json", include_bytes!("../../assets/demo/jobs/street-cuboids.json")),
     ("jobs/street-scenes.json", include_bytes!("../../assets/demo/jobs/street-scenes.json")),
-    ("jobs/street-segmentation.json", include_bytes!("../../assets/demo/jobs/street-segmentation.json")),
+    (
+        "jobs/street-segmentation.json",
+        include_bytes!("../../assets/demo/jobs/street-segmentation.json"),
+    ),
     ("jobs/street-tracking.json", include_bytes!("../../assets/demo/jobs/street-tracking.json")),
-    ("workspace/groundwork-demo/config/pointcloud-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/pointcloud-labels.json")),
-    ("workspace/groundwork-demo/config/scene-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/scene-labels.json")),
-    ("workspace/groundwork-demo/config/sentiment-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/sentiment-labels.json")),
-    ("workspace/groundwork-demo/config/street-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/street-labels.json")),
-    ("workspace/groundwork-demo/config/template.liquid.html", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/template.liquid.html")),
-    ("workspace/groundwork-demo/config/verify-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/verify-labels.json")),
-    ("workspace/groundwork-demo/config/video-labels.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/config/video-labels.json")),
-    ("workspace/groundwork-demo/frames/crossing-seq.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing-seq.json")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0000.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0000.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0001.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0001.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0002.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0002.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0003.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0003.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0004.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0004.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0005.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0005.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0006.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0006.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0007.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0007.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0008.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0008.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0009.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0009.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0010.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0010.png")),
-    ("workspace/groundwork-demo/frames/crossing/frame_0011.png", include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0011.png")),
-    ("workspace/groundwork-demo/images/street-01.jpg", include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-01.jpg")),
-    ("workspace/groundwork-demo/images/street-02.jpg", include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-02.jpg")),
-    ("workspace/groundwork-demo/images/street-03.jpg", include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-03.jpg")),
-    ("workspace/groundwork-demo/images/street-04.jpg", include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-04.jpg")),
-    ("workspace/groundwork-demo/manifests/images.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/images.manifest")),
-    ("workspace/groundwork-demo/manifests/pointcloud-seq.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/pointcloud-seq.manifest")),
-    ("workspace/groundwork-demo/manifests/pointcloud.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/pointcloud.manifest")),
-    ("workspace/groundwork-demo/manifests/street-boxes.output.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/street-boxes.output.manifest")),
-    ("workspace/groundwork-demo/manifests/text.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/text.manifest")),
-    ("workspace/groundwork-demo/manifests/video.manifest", include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/video.manifest")),
-    ("workspace/groundwork-demo/pointclouds/camera-front-0000.jpg", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/camera-front-0000.jpg")),
-    ("workspace/groundwork-demo/pointclouds/street-0000.bin", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-0000.bin")),
-    ("workspace/groundwork-demo/pointclouds/street-seq.json", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq.json")),
-    ("workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin")),
-    ("workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin")),
-    ("workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin")),
-    ("workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin", include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin")),
-    ("workspace/groundwork-demo/text/review-01.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-01.txt")),
-    ("workspace/groundwork-demo/text/review-02.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-02.txt")),
-    ("workspace/groundwork-demo/text/review-03.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-03.txt")),
-    ("workspace/groundwork-demo/text/review-04.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-04.txt")),
-    ("workspace/groundwork-demo/text/review-05.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-05.txt")),
-    ("workspace/groundwork-demo/text/review-06.txt", include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-06.txt")),
+    (
+        "workspace/groundwork-demo/config/pointcloud-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/pointcloud-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/scene-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/scene-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/sentiment-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/sentiment-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/street-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/street-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/template.liquid.html",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/template.liquid.html"),
+    ),
+    (
+        "workspace/groundwork-demo/config/verify-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/verify-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/video-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/video-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing-seq.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/frames/crossing-seq.json"),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0000.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0000.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0001.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0001.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0002.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0002.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0003.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0003.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0004.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0004.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0005.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0005.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0006.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0006.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0007.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0007.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0008.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0008.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0009.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0009.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0010.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0010.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/frames/crossing/frame_0011.png",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/frames/crossing/frame_0011.png"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/images/street-01.jpg",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-01.jpg"),
+    ),
+    (
+        "workspace/groundwork-demo/images/street-02.jpg",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-02.jpg"),
+    ),
+    (
+        "workspace/groundwork-demo/images/street-03.jpg",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-03.jpg"),
+    ),
+    (
+        "workspace/groundwork-demo/images/street-04.jpg",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/images/street-04.jpg"),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/images.manifest",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/images.manifest"),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/pointcloud-seq.manifest",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/manifests/pointcloud-seq.manifest"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/pointcloud.manifest",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/pointcloud.manifest"),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/street-boxes.output.manifest",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/manifests/street-boxes.output.manifest"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/text.manifest",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/text.manifest"),
+    ),
+    (
+        "workspace/groundwork-demo/manifests/video.manifest",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/video.manifest"),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/camera-front-0000.jpg",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/camera-front-0000.jpg"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-0000.bin",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-0000.bin"),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq.json"),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-01.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-01.txt"),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-02.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-02.txt"),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-03.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-03.txt"),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-04.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-04.txt"),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-05.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-05.txt"),
+    ),
+    (
+        "workspace/groundwork-demo/text/review-06.txt",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/text/review-06.txt"),
+    ),
 ];

@@ -67,7 +67,10 @@ pub struct CameraImage {
 
 impl std::fmt::Debug for CameraImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CameraImage").field("name", &self.name).field("size_px", &self.size_px).finish()
+        f.debug_struct("CameraImage")
+            .field("name", &self.name)
+            .field("size_px", &self.size_px)
+            .finish()
     }
 }
 
@@ -394,7 +397,9 @@ pub fn cloud_task_ui(
         if let Some((id, b)) = selected {
             let (strip_rect, _) = ui.allocate_exact_size(vec2(full.x, strip), Sense::hover());
             let width = strip_rect.width() / 3.0;
-            for (i, kind) in [SideKind::Top, SideKind::Side, SideKind::Front].into_iter().enumerate() {
+            for (i, kind) in
+                [SideKind::Top, SideKind::Side, SideKind::Front].into_iter().enumerate()
+            {
                 let rect = Rect::from_min_size(
                     strip_rect.min + vec2(width * i as f32, 0.0),
                     vec2(width, strip_rect.height()),
@@ -539,7 +544,8 @@ fn keyboard(
         }
         None => {
             let units = camera.distance * 0.02 * scale;
-            view.viewport.camera.target += (ahead * forward + side * right + Vector3::z() * up) * units;
+            view.viewport.camera.target +=
+                (ahead * forward + side * right + Vector3::z() * up) * units;
             view.viewport.camera.orbit(turn * 2f64.to_radians() * scale, 0.0);
         }
     }
@@ -582,7 +588,11 @@ pub fn fit_selected(view: &mut CloudView, doc: &mut CuboidDocument, frame: Optio
 }
 
 /// Rests the selected cuboid on the ground plane.
-pub fn ground_selected(view: &mut CloudView, doc: &mut CuboidDocument, frame: Option<&LoadedFrame>) {
+pub fn ground_selected(
+    view: &mut CloudView,
+    doc: &mut CuboidDocument,
+    frame: Option<&LoadedFrame>,
+) {
     let (Some(id), Some(frame)) = (view.selected, frame) else { return };
     let Some(b) = doc.cuboid_at(id, view.frame) else { return };
     let Some(ground) = &frame.ground else {
@@ -711,9 +721,7 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {
                 if command::button(ui, &cmd::NEXT_FRAME, view.frame + 1 < count) {
                     view.go_to_frame(view.frame + 1);
                 }
-                ui.label(
-                    RichText::new(format!("Frame {} / {count}", view.frame + 1)).strong(),
-                );
+                ui.label(RichText::new(format!("Frame {} / {count}", view.frame + 1)).strong());
                 let mut interpolate = doc.interpolates();
                 if ui
                     .checkbox(&mut interpolate, "Interpolate")
@@ -726,7 +734,8 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {
                 // The bar: one cell per frame; keyframes of any object marked, the selected
                 // object's span and keyframes stronger.
                 let width = ui.available_width().max(40.0);
-                let (rect, response) = ui.allocate_exact_size(vec2(width, 22.0), Sense::click_and_drag());
+                let (rect, response) =
+                    ui.allocate_exact_size(vec2(width, 22.0), Sense::click_and_drag());
                 response.widget_info(|| {
                     egui::WidgetInfo::labeled(egui::Role::Slider, true, "Frame bar")
                 });
@@ -735,20 +744,35 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {
                 let cell = rect.width() / count as f32;
                 let x_of = |f: usize| rect.left() + cell * f as f32;
                 if let Some(o) = view.selected.and_then(|id| doc.object(id)) {
-                    let span = Rect::from_x_y_ranges(x_of(o.start)..=x_of(o.end + 1), rect.y_range());
-                    painter.rect_filled(span, 3.0, theme::with_alpha(theme::label_color(o.class), 0.25));
+                    let span =
+                        Rect::from_x_y_ranges(x_of(o.start)..=x_of(o.end + 1), rect.y_range());
+                    painter.rect_filled(
+                        span,
+                        3.0,
+                        theme::with_alpha(theme::label_color(o.class), 0.25),
+                    );
                 }
                 for f in doc.keyframe_frames() {
                     let selected_key = view.selected.is_some_and(|id| doc.is_keyframe(id, f));
-                    let color = if selected_key { theme::ERROR } else { theme::with_alpha(theme::ERROR, 0.45) };
+                    let color = if selected_key {
+                        theme::ERROR
+                    } else {
+                        theme::with_alpha(theme::ERROR, 0.45)
+                    };
                     let x = x_of(f) + cell * 0.5;
                     painter.line_segment(
                         [Pos2::new(x, rect.top() + 3.0), Pos2::new(x, rect.bottom() - 3.0)],
                         Stroke::new(if selected_key { 3.0 } else { 2.0 }, color),
                     );
                 }
-                let current = Rect::from_x_y_ranges(x_of(view.frame)..=x_of(view.frame + 1), rect.y_range());
-                painter.rect_stroke(current, 2.0, Stroke::new(2.0, theme::ACCENT), egui::StrokeKind::Inside);
+                let current =
+                    Rect::from_x_y_ranges(x_of(view.frame)..=x_of(view.frame + 1), rect.y_range());
+                painter.rect_stroke(
+                    current,
+                    2.0,
+                    Stroke::new(2.0, theme::ACCENT),
+                    egui::StrokeKind::Inside,
+                );
                 if let Some(pos) = response.interact_pointer_pos()
                     && (response.clicked() || response.dragged())
                 {
@@ -836,8 +860,15 @@ fn side_panel(
         if doc.kind().is_sequence() && doc.is_keyframe(*id, view.frame) {
             name.push_str(" · keyframe");
         }
-        if widgets::label_row(ui, theme::label_color(o.class), &name, None, view.selected == Some(*id), false)
-            .clicked()
+        if widgets::label_row(
+            ui,
+            theme::label_color(o.class),
+            &name,
+            None,
+            view.selected == Some(*id),
+            false,
+        )
+        .clicked()
         {
             view.selected = Some(*id);
             view.active_class = o.class;
@@ -883,23 +914,27 @@ fn selection_section(
     let before = b;
     let audit_angles = doc.is_audit();
     egui::Grid::new("cuboid-dof").num_columns(4).spacing([6.0, 4.0]).show(ui, |ui| {
-        let field = |ui: &mut Ui, label: &str, v: &mut f64, speed: f64, enabled: bool, degrees: bool| {
-            ui.label(RichText::new(label).color(theme::TEXT_WEAK));
-            if degrees {
-                let mut d = v.to_degrees();
-                if ui
-                    .add_enabled(enabled, egui::DragValue::new(&mut d).speed(speed).suffix("°").max_decimals(1))
-                    .changed()
-                {
-                    *v = wrap_angle(d.to_radians());
+        let field =
+            |ui: &mut Ui, label: &str, v: &mut f64, speed: f64, enabled: bool, degrees: bool| {
+                ui.label(RichText::new(label).color(theme::TEXT_WEAK));
+                if degrees {
+                    let mut d = v.to_degrees();
+                    if ui
+                        .add_enabled(
+                            enabled,
+                            egui::DragValue::new(&mut d).speed(speed).suffix("°").max_decimals(1),
+                        )
+                        .changed()
+                    {
+                        *v = wrap_angle(d.to_radians());
+                    }
+                } else {
+                    ui.add_enabled(
+                        enabled,
+                        egui::DragValue::new(v).speed(speed).suffix(" m").max_decimals(2),
+                    );
                 }
-            } else {
-                ui.add_enabled(
-                    enabled,
-                    egui::DragValue::new(v).speed(speed).suffix(" m").max_decimals(2),
-                );
-            }
-        };
+            };
         let [x, y, z] = &mut b.center;
         field(ui, "x", x, 0.02, editable, false);
         field(ui, "length", &mut b.size[0], 0.02, editable, false);
@@ -927,7 +962,8 @@ fn selection_section(
         if command::button(ui, &cmd::FIT, editable && frame.is_some()) {
             fit_selected(view, doc, frame);
         }
-        if command::button(ui, &cmd::GROUND, editable && frame.is_some_and(|f| f.ground.is_some())) {
+        if command::button(ui, &cmd::GROUND, editable && frame.is_some_and(|f| f.ground.is_some()))
+        {
             ground_selected(view, doc, frame);
         }
         if command::button(ui, &cmd::FOCUS, true) {
@@ -936,7 +972,8 @@ fn selection_section(
     });
     if doc.kind().is_sequence() {
         ui.horizontal_wrapped(|ui| {
-            if command::button(ui, &cmd::COPY_NEXT, editable && view.frame + 1 < doc.frames().len()) {
+            if command::button(ui, &cmd::COPY_NEXT, editable && view.frame + 1 < doc.frames().len())
+            {
                 copy_next(view, doc);
             }
             if command::button(ui, &cmd::KEYFRAME, editable) {
@@ -986,7 +1023,9 @@ fn frame_attributes_section(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidD
     let values = doc.content().frame_attributes.get(&view.frame).cloned().unwrap_or_default();
     for spec in &specs {
         let enabled = doc.frame_attribute_editable(view.frame, &spec.name);
-        if let Some(change) = attribute_editor(ui, ("frame", view.frame as u64), &values, spec, enabled) {
+        if let Some(change) =
+            attribute_editor(ui, ("frame", view.frame as u64), &values, spec, enabled)
+        {
             report(view, doc.set_frame_attribute(&[view.frame], &spec.name, change));
         }
     }
@@ -1009,7 +1048,8 @@ fn attribute_editor(
     enabled: bool,
 ) -> Option<Option<Value>> {
     let current = values.get(&spec.name);
-    let title = if spec.is_required == Some(true) { format!("{} *", spec.name) } else { spec.name.clone() };
+    let title =
+        if spec.is_required == Some(true) { format!("{} *", spec.name) } else { spec.name.clone() };
     let label = ui.label(RichText::new(title).color(theme::TEXT));
     if let Some(d) = &spec.description {
         label.on_hover_text(d);
@@ -1018,17 +1058,19 @@ fn attribute_editor(
     ui.add_enabled_ui(enabled, |ui| match (&spec.attribute_type, &spec.enum_values) {
         (AttributeType::String, Some(options)) => {
             let shown = current.and_then(Value::as_str).unwrap_or("—").to_owned();
-            let combo = egui::ComboBox::from_id_salt((salt, &spec.name)).selected_text(shown).show_ui(ui, |ui| {
-                if ui.selectable_label(current.is_none(), "—").clicked() {
-                    change = Some(None);
-                }
-                for option in options {
-                    let on = current.and_then(Value::as_str) == Some(option.as_str());
-                    if ui.selectable_label(on, option).clicked() {
-                        change = Some(Some(Value::from(option.clone())));
+            let combo = egui::ComboBox::from_id_salt((salt, &spec.name))
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(current.is_none(), "—").clicked() {
+                        change = Some(None);
                     }
-                }
-            });
+                    for option in options {
+                        let on = current.and_then(Value::as_str) == Some(option.as_str());
+                        if ui.selectable_label(on, option).clicked() {
+                            change = Some(Some(Value::from(option.clone())));
+                        }
+                    }
+                });
             combo.response.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::Role::ComboBox, enabled, &spec.name)
             });
@@ -1070,8 +1112,11 @@ fn view_section(ui: &mut Ui, view: &mut CloudView, frame: Option<&LoadedFrame>) 
     });
     ui.add(egui::Slider::new(&mut view.viewport.style.point_size_px, 1.0..=6.0).text("Point size"));
     let has_ground = frame.is_some_and(|f| f.above_ground.is_some());
-    ui.add_enabled(has_ground, egui::Checkbox::new(&mut view.hide_ground, cmd::TOGGLE_GROUND.label))
-        .on_hover_text(cmd::TOGGLE_GROUND.hint(ui.ctx()));
+    ui.add_enabled(
+        has_ground,
+        egui::Checkbox::new(&mut view.hide_ground, cmd::TOGGLE_GROUND.label),
+    )
+    .on_hover_text(cmd::TOGGLE_GROUND.hint(ui.ctx()));
     if let Some(ground) = frame.and_then(|f| f.ground.as_ref()) {
         ui.label(
             RichText::new(format!(
@@ -1085,7 +1130,11 @@ fn view_section(ui: &mut Ui, view: &mut CloudView, frame: Option<&LoadedFrame>) 
         );
     }
     ui.horizontal(|ui| {
-        for (label, v) in [("Top", StandardView::Top), ("Side", StandardView::Side), ("Orbit", StandardView::Orbit)] {
+        for (label, v) in [
+            ("Top", StandardView::Top),
+            ("Side", StandardView::Side),
+            ("Orbit", StandardView::Orbit),
+        ] {
             if ui.button(label).clicked() {
                 view.viewport.set_standard_view(v);
             }
@@ -1094,13 +1143,9 @@ fn view_section(ui: &mut Ui, view: &mut CloudView, frame: Option<&LoadedFrame>) 
     if let Some(f) = frame {
         let info = view.viewport.frame_info();
         ui.label(
-            RichText::new(format!(
-                "{} points · {} drawn",
-                f.cloud.len(),
-                info.points.drawn_points
-            ))
-            .small()
-            .color(theme::TEXT_WEAK),
+            RichText::new(format!("{} points · {} drawn", f.cloud.len(), info.points.drawn_points))
+                .small()
+                .color(theme::TEXT_WEAK),
         );
     }
 }
@@ -1117,7 +1162,9 @@ fn color_name(c: ColorBy) -> &'static str {
 
 fn shortcuts(ui: &mut Ui) {
     egui::ScrollArea::vertical().max_height(520.0).show(ui, |ui| {
-        for c in cmd::ALL.iter().chain([&all::UNDO, &all::REDO, &all::SUBMIT, &all::STOP_AND_RESUME]) {
+        for c in
+            cmd::ALL.iter().chain([&all::UNDO, &all::REDO, &all::SUBMIT, &all::STOP_AND_RESUME])
+        {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(c.label).color(theme::TEXT_WEAK));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -1184,8 +1231,10 @@ fn sync_gpu_scene(view: &mut CloudView, doc: &CuboidDocument, frame: &LoadedFram
             let labels = point_labels(doc, view.frame, frame);
             let result = match (&frame.above_ground, hide) {
                 (Some((above, indices)), true) => {
-                    let sub: Vec<u32> =
-                        indices.iter().map(|i| labels.get(*i as usize).copied().unwrap_or(0)).collect();
+                    let sub: Vec<u32> = indices
+                        .iter()
+                        .map(|i| labels.get(*i as usize).copied().unwrap_or(0))
+                        .collect();
                     above.set_labels(view.gpu.queue(), &sub)
                 }
                 _ => frame.gpu.set_labels(view.gpu.queue(), &labels),
@@ -1212,7 +1261,13 @@ pub fn point_labels(doc: &CuboidDocument, frame_index: usize, frame: &LoadedFram
         let center = cuboid.center - origin;
         for (label, p) in labels.iter_mut().zip(&frame.cloud.positions) {
             let v = Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
-            if v.x < min.x || v.y < min.y || v.z < min.z || v.x > max.x || v.y > max.y || v.z > max.z {
+            if v.x < min.x
+                || v.y < min.y
+                || v.z < min.z
+                || v.x > max.x
+                || v.y > max.y
+                || v.z > max.z
+            {
                 continue;
             }
             let local = rotation * (v - center.coords);
@@ -1235,7 +1290,10 @@ fn main_view(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, frame:
     if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
-        let pixel = NPoint2::new(f64::from((pos.x - rect.min.x) * ppp), f64::from((pos.y - rect.min.y) * ppp));
+        let pixel = NPoint2::new(
+            f64::from((pos.x - rect.min.x) * ppp),
+            f64::from((pos.y - rect.min.y) * ppp),
+        );
         match view.creating {
             Some(Creating::Second { anchor }) => {
                 let ray = view.viewport.camera.pixel_to_ray(pixel, view.viewport.viewport_px());
@@ -1273,9 +1331,16 @@ fn main_view(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, frame:
         if let Some(at) = to_screen(top).filter(|p| rect.contains(*p)) {
             let text = doc.object_name(id);
             let galley = painter.layout_no_wrap(text, font.clone(), Color32::WHITE);
-            let bg = Rect::from_min_size(at - vec2(galley.size().x * 0.5 + 4.0, galley.size().y + 6.0), galley.size() + vec2(8.0, 4.0));
+            let bg = Rect::from_min_size(
+                at - vec2(galley.size().x * 0.5 + 4.0, galley.size().y + 6.0),
+                galley.size() + vec2(8.0, 4.0),
+            );
             let color = theme::label_color(o.class);
-            painter.rect_filled(bg, 3.0, if view.selected == Some(id) { color } else { theme::OVERLAY_TEXT_BG });
+            painter.rect_filled(
+                bg,
+                3.0,
+                if view.selected == Some(id) { color } else { theme::OVERLAY_TEXT_BG },
+            );
             painter.galley(bg.min + vec2(4.0, 2.0), galley, Color32::WHITE);
         }
     }
@@ -1291,9 +1356,17 @@ fn main_view(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, frame:
             Creating::First => "New cuboid: click the back of the object",
             Creating::Second { .. } => "New cuboid: click the front of the object",
         };
-        let galley = painter.layout_no_wrap(text.into(), egui::FontId::proportional(14.0), theme::TEXT_STRONG);
+        let galley = painter.layout_no_wrap(
+            text.into(),
+            egui::FontId::proportional(14.0),
+            theme::TEXT_STRONG,
+        );
         let at = rect.center_top() + vec2(-galley.size().x * 0.5, theme::SPACE * 1.5);
-        painter.rect_filled(Rect::from_min_size(at - vec2(8.0, 4.0), galley.size() + vec2(16.0, 8.0)), 4.0, theme::OVERLAY_TEXT_BG);
+        painter.rect_filled(
+            Rect::from_min_size(at - vec2(8.0, 4.0), galley.size() + vec2(16.0, 8.0)),
+            4.0,
+            theme::OVERLAY_TEXT_BG,
+        );
         painter.galley(at, galley, theme::TEXT_STRONG);
     }
 }
@@ -1334,7 +1407,8 @@ fn handle_pick(
     let here = doc.objects_at(view.frame);
     view.selected = match hit {
         PickHit::Cuboid { index } => here.get(index as usize).map(|(id, _)| *id),
-        _ => point.and_then(|p| here.iter().find(|(_, b)| b.to_cuboid().contains(p)).map(|(id, _)| *id)),
+        _ => point
+            .and_then(|p| here.iter().find(|(_, b)| b.to_cuboid().contains(p)).map(|(id, _)| *id)),
     };
     if let Some(o) = view.selected.and_then(|id| doc.object(id)) {
         view.active_class = o.class;
@@ -1383,20 +1457,29 @@ fn create_cuboid(
 // --- side views -----------------------------------------------------------------------------
 
 /// Refreshes the points near the selected cuboid when it moved away from the cached ones.
-fn side_points<'a>(view: &'a mut CloudView, frame: &LoadedFrame, id: u64, b: &Box9) -> &'a [Point3<f64>] {
+fn side_points<'a>(
+    view: &'a mut CloudView,
+    frame: &LoadedFrame,
+    id: u64,
+    b: &Box9,
+) -> &'a [Point3<f64>] {
     let center = Point3::from(b.center);
     let radius_needed = Vector3::from(b.size).norm() * 0.5 * 1.6 + 1.0;
     let key = (frame.index, id, view.hide_ground);
     let cache = &view.side_cache;
-    let stale = cache.key != Some(key)
-        || (cache.center - center).norm() + radius_needed > cache.radius;
+    let stale =
+        cache.key != Some(key) || (cache.center - center).norm() + radius_needed > cache.radius;
     if stale {
         let radius = radius_needed * 1.5 + 2.0;
         let hide = view.hide_ground;
         let points = (0..frame.cloud.len())
             .filter(|i| !(hide && frame.ground_mask.get(*i).copied().unwrap_or(false)))
             .filter_map(|i| frame.point(i))
-            .filter(|p| (p.x - center.x).abs() <= radius && (p.y - center.y).abs() <= radius && (p.z - center.z).abs() <= radius)
+            .filter(|p| {
+                (p.x - center.x).abs() <= radius
+                    && (p.y - center.y).abs() <= radius
+                    && (p.z - center.z).abs() <= radius
+            })
             .collect();
         view.side_cache = SideCache { key: Some(key), center, radius, points };
     }
@@ -1414,8 +1497,11 @@ fn side_view(
     id: u64,
     b: Box9,
 ) {
-    let response = ui.interact(rect, ui.scope_id().with(("side-view", kind.title())), Sense::click_and_drag());
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, format!("{} view", kind.title())));
+    let response =
+        ui.interact(rect, ui.scope_id().with(("side-view", kind.title())), Sense::click_and_drag());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Canvas, true, format!("{} view", kind.title()))
+    });
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, theme::CANVAS);
     painter.rect_stroke(rect, 4.0, Stroke::new(1.0, theme::LINE), egui::StrokeKind::Inside);
@@ -1428,10 +1514,13 @@ fn side_view(
     let margin = |h: f64| h * 1.35 + 0.6;
     let (extent_u, extent_v) = (margin(half[ax_u]), margin(half[ax_v]));
     let inner = rect.shrink2(vec2(10.0, 22.0)).translate(vec2(0.0, 8.0));
-    let scale = (inner.width() as f64 / (2.0 * extent_u)).min(inner.height() as f64 / (2.0 * extent_v)).max(1e-6);
+    let scale = (inner.width() as f64 / (2.0 * extent_u))
+        .min(inner.height() as f64 / (2.0 * extent_v))
+        .max(1e-6);
     let center_px = inner.center();
     let to_px = |u: f64, v: f64| center_px + vec2((u * scale) as f32, (-v * scale) as f32);
-    let from_px = |p: Pos2| ((p.x - center_px.x) as f64 / scale, -(p.y - center_px.y) as f64 / scale);
+    let from_px =
+        |p: Pos2| ((p.x - center_px.x) as f64 / scale, -(p.y - center_px.y) as f64 / scale);
 
     // Points near the cuboid, in its frame; those inside in the label colour.
     let color = doc.object(id).map_or(theme::ACCENT, |o| theme::label_color(o.class));
@@ -1441,7 +1530,10 @@ fn side_view(
     let dot = vec2(1.0, 1.0) * 1.2;
     for p in side_points(view, frame, id, &b) {
         let local = inverse * (p - origin);
-        if local[ax_d].abs() > depth_limit || local[ax_u].abs() > extent_u || local[ax_v].abs() > extent_v {
+        if local[ax_d].abs() > depth_limit
+            || local[ax_u].abs() > extent_u
+            || local[ax_v].abs() > extent_v
+        {
             continue;
         }
         let inside = local.x.abs() <= half.x && local.y.abs() <= half.y && local.z.abs() <= half.z;
@@ -1452,16 +1544,24 @@ fn side_view(
             let [r, g, bl] = height_color(t);
             Color32::from_rgb(r, g, bl).gamma_multiply(0.55)
         };
-        mesh.add_colored_rect(Rect::from_center_size(to_px(local[ax_u], local[ax_v]), dot * 2.0), c);
+        mesh.add_colored_rect(
+            Rect::from_center_size(to_px(local[ax_u], local[ax_v]), dot * 2.0),
+            c,
+        );
     }
     painter.add(egui::Shape::mesh(mesh));
 
     // The box, its heading, its handles.
-    let box_rect = Rect::from_two_pos(to_px(-half[ax_u], -half[ax_v]), to_px(half[ax_u], half[ax_v]));
+    let box_rect =
+        Rect::from_two_pos(to_px(-half[ax_u], -half[ax_v]), to_px(half[ax_u], half[ax_v]));
     painter.rect_filled(box_rect, 0.0, theme::with_alpha(color, 0.08));
     painter.rect_stroke(box_rect, 0.0, Stroke::new(2.0, color), egui::StrokeKind::Middle);
     if ax_u == 0 {
-        painter.arrow(to_px(0.0, 0.0), vec2((half.x * scale) as f32, 0.0), Stroke::new(1.5, theme::TEXT_STRONG));
+        painter.arrow(
+            to_px(0.0, 0.0),
+            vec2((half.x * scale) as f32, 0.0),
+            Stroke::new(1.5, theme::TEXT_STRONG),
+        );
     }
     let editable = doc.geometry_editable(id);
     let edges = [
@@ -1473,7 +1573,11 @@ fn side_view(
     let rotate_handle = (kind == SideKind::Top).then(|| box_rect.right_center() + vec2(18.0, 0.0));
     if editable {
         for (_, _, at) in edges {
-            painter.rect_filled(Rect::from_center_size(at, Vec2::splat(theme::HANDLE_SIZE)), 1.0, theme::HANDLE);
+            painter.rect_filled(
+                Rect::from_center_size(at, Vec2::splat(theme::HANDLE_SIZE)),
+                1.0,
+                theme::HANDLE,
+            );
         }
         if let Some(h) = rotate_handle {
             painter.line_segment([box_rect.right_center(), h], Stroke::new(1.0, theme::HANDLE));
@@ -1483,12 +1587,7 @@ fn side_view(
     painter.text(
         rect.left_top() + vec2(8.0, 6.0),
         egui::Align2::LEFT_TOP,
-        format!(
-            "{} · {:.2} × {:.2} m",
-            kind.title(),
-            cuboid.size[ax_u],
-            cuboid.size[ax_v]
-        ),
+        format!("{} · {:.2} × {:.2} m", kind.title(), cuboid.size[ax_u], cuboid.size[ax_v]),
         egui::FontId::proportional(12.0),
         theme::TEXT_WEAK,
     );
@@ -1502,7 +1601,9 @@ fn side_view(
     {
         let near = |p: Pos2| (p - start).length() <= GRAB_PX + 2.0;
         let shift = ui.input(|i| i.modifiers.shift);
-        let grab = if rotate_handle.is_some_and(near) || (shift && kind == SideKind::Top && box_rect.contains(start)) {
+        let grab = if rotate_handle.is_some_and(near)
+            || (shift && kind == SideKind::Top && box_rect.contains(start))
+        {
             Some(SideGrab::Rotate)
         } else if let Some((axis, sign, _)) = edges.iter().copied().find(|(axis, sign, _)| {
             let on_u = *axis == ax_u;
@@ -1514,9 +1615,13 @@ fn side_view(
                 box_rect.bottom()
             };
             if on_u {
-                (start.x - edge).abs() <= GRAB_PX && start.y >= box_rect.top() - GRAB_PX && start.y <= box_rect.bottom() + GRAB_PX
+                (start.x - edge).abs() <= GRAB_PX
+                    && start.y >= box_rect.top() - GRAB_PX
+                    && start.y <= box_rect.bottom() + GRAB_PX
             } else {
-                (start.y - edge).abs() <= GRAB_PX && start.x >= box_rect.left() - GRAB_PX && start.x <= box_rect.right() + GRAB_PX
+                (start.y - edge).abs() <= GRAB_PX
+                    && start.x >= box_rect.left() - GRAB_PX
+                    && start.x <= box_rect.right() + GRAB_PX
             }
         }) {
             Some(SideGrab::Edge { axis, sign })
@@ -1597,11 +1702,20 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
     let scale = (avail as f64 / w.max(1.0)).min(1.0e6);
     let size = vec2((w * scale) as f32, (h * scale) as f32);
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Camera {}", camera.name)));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Camera {}", camera.name))
+    });
     let painter = ui.painter_at(rect);
-    painter.image(camera.texture.id(), rect, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
+    painter.image(
+        camera.texture.id(),
+        rect,
+        Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+        Color32::WHITE,
+    );
     let to_screen = |p: NPoint2<f64>| rect.min + vec2((p.x * scale) as f32, (p.y * scale) as f32);
-    let to_image = |p: Pos2| NPoint2::new(f64::from(p.x - rect.min.x) / scale, f64::from(p.y - rect.min.y) / scale);
+    let to_image = |p: Pos2| {
+        NPoint2::new(f64::from(p.x - rect.min.x) / scale, f64::from(p.y - rect.min.y) / scale)
+    };
 
     if view.camera_points {
         if view.camera_cache.key != Some((frame.index, view.camera)) {
@@ -1611,7 +1725,8 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
                 .filter_map(|i| frame.point(i))
                 .filter_map(|p| {
                     let px = camera.sensor.project(p)?;
-                    (px.x >= 0.0 && px.y >= 0.0 && px.x < w && px.y < h).then(|| (px, camera.sensor.depth(p) as f32))
+                    (px.x >= 0.0 && px.y >= 0.0 && px.x < w && px.y < h)
+                        .then(|| (px, camera.sensor.depth(p) as f32))
                 })
                 .collect();
             view.camera_cache = CameraCache { key: Some((frame.index, view.camera)), points };
@@ -1620,7 +1735,10 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
         for (px, depth) in &view.camera_cache.points {
             let t = (depth / 40.0).clamp(0.0, 1.0);
             let [r, g, b] = height_color(1.0 - t);
-            mesh.add_colored_rect(Rect::from_center_size(to_screen(*px), Vec2::splat(2.0)), Color32::from_rgb(r, g, b));
+            mesh.add_colored_rect(
+                Rect::from_center_size(to_screen(*px), Vec2::splat(2.0)),
+                Color32::from_rgb(r, g, b),
+            );
         }
         painter.add(egui::Shape::mesh(mesh));
     }
@@ -1646,12 +1764,27 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
             );
             let color = theme::label_color(o.class);
             painter.rect_filled(r, 0.0, theme::with_alpha(color, 0.15));
-            painter.rect_stroke(r, 0.0, Stroke::new(if view.selected == Some(*id) { 2.5 } else { 1.5 }, color), egui::StrokeKind::Middle);
-            painter.text(r.left_top() + vec2(2.0, -2.0), egui::Align2::LEFT_BOTTOM, doc.object_name(*id), egui::FontId::proportional(11.0), color);
+            painter.rect_stroke(
+                r,
+                0.0,
+                Stroke::new(if view.selected == Some(*id) { 2.5 } else { 1.5 }, color),
+                egui::StrokeKind::Middle,
+            );
+            painter.text(
+                r.left_top() + vec2(2.0, -2.0),
+                egui::Align2::LEFT_BOTTOM,
+                doc.object_name(*id),
+                egui::FontId::proportional(11.0),
+                color,
+            );
         }
     }
     if !linking {
-        ui.label(RichText::new("Points and cuboids projected through the camera's intrinsics and pose.").small().color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new("Points and cuboids projected through the camera's intrinsics and pose.")
+                .small()
+                .color(theme::TEXT_WEAK),
+        );
         return;
     }
     // Draw the selected object's box by dragging on the image.
@@ -1664,7 +1797,12 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
         }
         if let (Some((start, _)), Some(p)) = (view.box_drag, response.interact_pointer_pos()) {
             view.box_drag = Some((start, p));
-            painter.rect_stroke(Rect::from_two_pos(start, p), 0.0, Stroke::new(1.5, theme::DRAFT_SHAPE), egui::StrokeKind::Middle);
+            painter.rect_stroke(
+                Rect::from_two_pos(start, p),
+                0.0,
+                Stroke::new(1.5, theme::DRAFT_SHAPE),
+                egui::StrokeKind::Middle,
+            );
         }
         if response.drag_stopped()
             && let Some((start, end)) = view.box_drag.take()
@@ -1679,25 +1817,43 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
         }
         ui.horizontal_wrapped(|ui| {
             if command::button(ui, &cmd::BOX_FROM_CUBOID, true) {
-                let projected = doc
-                    .cuboid_at(id, view.frame)
-                    .and_then(|b| camera.sensor.project_cuboid(&b.to_cuboid(), Some(camera.size_px)));
+                let projected = doc.cuboid_at(id, view.frame).and_then(|b| {
+                    camera.sensor.project_cuboid(&b.to_cuboid(), Some(camera.size_px))
+                });
                 match projected {
                     Some(r) => {
-                        let b2 = Box2 { left: r.left(), top: r.top(), width: r.width(), height: r.height() };
-                        report(view, doc.set_camera_box(id, view.frame, view.camera, Some(b2), None));
+                        let b2 = Box2 {
+                            left: r.left(),
+                            top: r.top(),
+                            width: r.width(),
+                            height: r.height(),
+                        };
+                        report(
+                            view,
+                            doc.set_camera_box(id, view.frame, view.camera, Some(b2), None),
+                        );
                     }
                     None => view.status = Some("The cuboid is not in this camera's view.".into()),
                 }
             }
-            let has_box = doc.object(id).is_some_and(|o| o.camera_boxes.get(&view.frame).is_some_and(|m| m.contains_key(&view.camera)));
+            let has_box = doc.object(id).is_some_and(|o| {
+                o.camera_boxes.get(&view.frame).is_some_and(|m| m.contains_key(&view.camera))
+            });
             if ui.add_enabled(has_box, egui::Button::new("Remove box")).clicked() {
                 report(view, doc.set_camera_box(id, view.frame, view.camera, None, None));
             }
         });
-        ui.label(RichText::new(format!("Drag on the image to draw the box of {}.", doc.object_name(id))).small().color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new(format!("Drag on the image to draw the box of {}.", doc.object_name(id)))
+                .small()
+                .color(theme::TEXT_WEAK),
+        );
     } else {
-        ui.label(RichText::new("Select a cuboid, then drag on the image to link its box.").small().color(theme::TEXT_WEAK));
+        ui.label(
+            RichText::new("Select a cuboid, then drag on the image to link its box.")
+                .small()
+                .color(theme::TEXT_WEAK),
+        );
     }
 }
 
