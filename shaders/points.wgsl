@@ -136,3 +136,135 @@ fn vs_single_pixel(
     out.position = frame.clip_from_local * vec4f(position, 1.0);
     return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Colour passes, one entry point per colour mode. Each reads only the vertex buffers its mode
+// needs (height: positions alone) and passes only the colour on, flat: a software rasterizer
+// pays per attribute fetched and per varying interpolated. Picking keeps the general entry
+// points above. The Rust side binds positions in slot 0 and, when the mode needs one, the
+// attribute or label buffer in slot 1.
+
+struct FlatOut {
+    @builtin(position) position: vec4f,
+    @location(0) @interpolate(flat) color: vec4f,
+};
+
+struct QuadOut {
+    @builtin(position) position: vec4f,
+    @location(0) @interpolate(flat) color: vec4f,
+    @location(1) corner: vec2f,
+};
+
+fn color_height(position: vec3f) -> vec4f {
+    return vec4f(height_color(unit_range(position.z)), 1.0);
+}
+
+fn color_intensity(attributes: vec2u) -> vec4f {
+    return vec4f(vec3f(unit_range(f32(attributes.y & 0xffffu))), 1.0);
+}
+
+fn color_rgb(attributes: vec2u) -> vec4f {
+    return vec4f(unpack4x8unorm(attributes.x).rgb, 1.0);
+}
+
+fn color_classification(attributes: vec2u) -> vec4f {
+    return textureLoad(palette, vec2u(attributes.x >> 24u, PALETTE_ROW_CLASSIFICATION), 0);
+}
+
+fn color_label(label: u32) -> vec4f {
+    return textureLoad(palette, vec2u(label % PALETTE_WIDTH, PALETTE_ROW_LABEL), 0);
+}
+
+fn flat_out(position: vec3f, color: vec4f) -> FlatOut {
+    var out: FlatOut;
+    out.color = color;
+    out.position = select(frame.clip_from_local * vec4f(position, 1.0), CLIPPED_AWAY, color.a <= 0.0);
+    return out;
+}
+
+fn quad_out(position: vec3f, color: vec4f, vertex_index: u32) -> QuadOut {
+    var out: QuadOut;
+    out.color = color;
+    let corner = vec2f(f32(vertex_index & 1u), f32(vertex_index >> 1u)) * 2.0 - 1.0;
+    out.corner = corner;
+    let center = frame.clip_from_local * vec4f(position, 1.0);
+    let offset_ndc = corner * frame.point_size_px / frame.viewport_px;
+    let placed = vec4f(center.xy + offset_ndc * center.w, center.z, center.w);
+    out.position = select(placed, CLIPPED_AWAY, color.a <= 0.0);
+    return out;
+}
+
+@vertex
+fn vs_pixel_height(@location(0) position: vec3f) -> FlatOut {
+    return flat_out(position, color_height(position));
+}
+
+@vertex
+fn vs_pixel_intensity(@location(0) position: vec3f, @location(1) attributes: vec2u) -> FlatOut {
+    return flat_out(position, color_intensity(attributes));
+}
+
+@vertex
+fn vs_pixel_rgb(@location(0) position: vec3f, @location(1) attributes: vec2u) -> FlatOut {
+    return flat_out(position, color_rgb(attributes));
+}
+
+@vertex
+fn vs_pixel_classification(@location(0) position: vec3f, @location(1) attributes: vec2u) -> FlatOut {
+    return flat_out(position, color_classification(attributes));
+}
+
+@vertex
+fn vs_pixel_label(@location(0) position: vec3f, @location(2) label: u32) -> FlatOut {
+    return flat_out(position, color_label(label));
+}
+
+@vertex
+fn vs_quad_height(@builtin(vertex_index) v: u32, @location(0) position: vec3f) -> QuadOut {
+    return quad_out(position, color_height(position), v);
+}
+
+@vertex
+fn vs_quad_intensity(
+    @builtin(vertex_index) v: u32,
+    @location(0) position: vec3f,
+    @location(1) attributes: vec2u,
+) -> QuadOut {
+    return quad_out(position, color_intensity(attributes), v);
+}
+
+@vertex
+fn vs_quad_rgb(
+    @builtin(vertex_index) v: u32,
+    @location(0) position: vec3f,
+    @location(1) attributes: vec2u,
+) -> QuadOut {
+    return quad_out(position, color_rgb(attributes), v);
+}
+
+@vertex
+fn vs_quad_classification(
+    @builtin(vertex_index) v: u32,
+    @location(0) position: vec3f,
+    @location(1) attributes: vec2u,
+) -> QuadOut {
+    return quad_out(position, color_classification(attributes), v);
+}
+
+@vertex
+fn vs_quad_label(@builtin(vertex_index) v: u32, @location(0) position: vec3f, @location(2) label: u32) -> QuadOut {
+    return quad_out(position, color_label(label), v);
+}
+
+@fragment
+fn fs_flat(in: FlatOut) -> @location(0) vec4f {
+    return to_target(vec4f(in.color.rgb, 1.0), frame.target_is_srgb);
+}
+
+@fragment
+fn fs_quad(in: QuadOut) -> @location(0) vec4f {
+    if frame.round_points != 0u && dot(in.corner, in.corner) > 1.0 {
+        discard;
+    }
+    return to_target(vec4f(in.color.rgb, 1.0), frame.target_is_srgb);
+}

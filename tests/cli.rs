@@ -275,3 +275,81 @@ fn a_team_workspace_on_s3() {
     assert_eq!(describe["LabelingJobStatus"], "InProgress");
     assert_eq!(describe["LabelCounters"]["Unlabeled"], 2);
 }
+
+/// Claims and submits one task of `job` through `task next` / `task submit` and returns the
+/// object id.
+fn work_one(ws: &str, data: &Path, job: &str, answer: &Value) -> u64 {
+    let env = [("GROUNDWORK_DATA_DIR", data.to_str().unwrap())];
+    let out = groundwork(&["--workspace", ws, "--json", "task", "next", "--job", job], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    let claimed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let object = claimed["dataObjectId"].as_u64().unwrap();
+    let file = data.join(format!("{job}-answer.json"));
+    std::fs::write(&file, answer.to_string()).unwrap();
+    let object_arg = object.to_string();
+    let args = [
+        "--workspace",
+        ws,
+        "task",
+        "submit",
+        "--job",
+        job,
+        "--object",
+        &object_arg,
+        "--answer",
+        file.to_str().unwrap(),
+    ];
+    let out = groundwork(&args, &env);
+    assert!(out.status.success(), "{}", text(&out));
+    object
+}
+
+fn output_line(dir: &Path, job: &str) -> Value {
+    let manifest =
+        dir.join(format!("groundwork-demo/output/{job}/manifests/output/output.manifest"));
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    assert_eq!(text.lines().count(), 1, "{text}");
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
+#[test]
+fn video_and_3d_answers_become_ground_truth_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let data = tempfile::tempdir().unwrap();
+
+    // Video tracking: the answer's SeqLabel lands as SeqLabel.json and the line points at it.
+    let seq = serde_json::json!({"tracking-annotations": [{"frame-no": 0, "frame": "frame-0001.jpg",
+        "frame-attributes": {"weather": "rain"},
+        "annotations": [{"height": 40, "width": 30, "top": 10, "left": 20, "class-id": "1",
+            "label-category-attributes": {"occluded": "no"},
+            "object-id": "0f8fad5b-d9cb-469f-a165-70867728950e", "object-name": "pedestrian:1"}]}]});
+    let object =
+        work_one(&ws, data.path(), "crossing-tracking", &serde_json::json!({"seqLabel": seq}));
+    let line = output_line(dir.path(), "crossing-tracking");
+    let uri = format!(
+        "s3://groundwork-demo/output/crossing-tracking/annotations/consolidated-annotation/output/{object}/SeqLabel.json"
+    );
+    assert_eq!(line["crossing-tracking-ref"], uri.as_str());
+    let meta = &line["crossing-tracking-ref-metadata"];
+    assert_eq!(meta["type"], "groundtruth/video-object-tracking");
+    assert_eq!(meta["class-map"], serde_json::json!({"1": "pedestrian"}));
+    assert_eq!(meta["human-annotated"], "yes");
+    let file = dir.path().join(uri.trim_start_matches("s3://"));
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(written, seq);
+
+    // 3D detection: the cuboids are inline in the output line.
+    let cuboid = serde_json::json!({"label-category-attributes": {}, "object-name": "car:1",
+        "class-id": 0, "center-x": 6.5, "center-y": -1.25, "center-z": 0.8, "length": 4.2,
+        "width": 1.8, "height": 1.5, "roll": 0, "pitch": 0, "yaw": 0.3});
+    work_one(&ws, data.path(), "street-cuboids", &serde_json::json!({"annotations": [cuboid]}));
+    let line = output_line(dir.path(), "street-cuboids");
+    assert_eq!(line["street-cuboids"], serde_json::json!({"annotations": [cuboid]}));
+    let meta = &line["street-cuboids-metadata"];
+    assert_eq!(meta["type"], "groundtruth/point_cloud_object_detection");
+    assert_eq!(meta["objects"], serde_json::json!([]));
+    assert!(meta["class-map"]["0"].is_string(), "{meta}");
+    assert_eq!(line["source-ref"], "s3://groundwork-demo/pointclouds/street-0000.bin");
+}

@@ -222,7 +222,6 @@ fn label_a_cuboid_and_submit_the_answer() {
 }
 
 #[test]
-#[ignore = "needs 3D object detection consolidation in store::lifecycle (the lead's part of issue 7)"]
 fn label_a_cuboid_and_find_the_output_manifest() {
     if !gpu_available() {
         return;
@@ -317,6 +316,26 @@ fn track_a_car_over_a_sequence() {
         let x = a["center-x"].as_f64().unwrap();
         assert!((x - (first.center[0] + 4.0 * i as f64)).abs() < 1e-4, "frame {i}: {x}");
     }
+
+    // Consolidation: the output line points at a SeqLabel.json with the same four frames.
+    let jobs = h.state().jobs_service().unwrap().clone();
+    let seq_label: Value = env.runtime.block_on(async {
+        use groundwork::store::lifecycle::Lifecycle;
+        Lifecycle::open(&jobs, "street-tracking").await.unwrap().run_pending().await.unwrap();
+        let store = &jobs.workspace().store;
+        let manifest = ObjectPath::parse(
+            "s3://groundwork-demo/output/street-tracking/manifests/output/output.manifest",
+        )
+        .unwrap();
+        let text = String::from_utf8(store.get(&manifest, None).await.unwrap().bytes).unwrap();
+        let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let uri = line["street-tracking-ref"].as_str().expect("a SeqLabel.json URI").to_owned();
+        let got = store.get(&ObjectPath::parse(&uri).unwrap(), None).await.unwrap();
+        serde_json::from_slice(&got.bytes).unwrap()
+    });
+    let frames = seq_label["tracking-annotations"].as_array().unwrap();
+    assert_eq!(frames.len(), 4, "{seq_label}");
+    assert_eq!(&frames[2]["annotations"][0]["object-id"], object_id);
 }
 
 /// Renders the 3D task screen (with the camera panel) into assets/screenshots/ when

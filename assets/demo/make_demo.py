@@ -206,6 +206,11 @@ write(os.path.join(B, "config", "video-labels.json"), json.dumps({"document-vers
 write(os.path.join(B, "config", "pointcloud-labels.json"), json.dumps({"document-version": "2020-03-01",
     "labels": [{"label": "car", "categoryAttributes": [{"name": "parked", "type": "string", "enum": ["yes", "no"]}]}, {"label": "pole"}],
     "instructions": {"shortInstruction": "Draw a cuboid around every car and pole.", "fullInstruction": "<p>Cuboids hug the points.</p>"}}, indent=2) + "\n")
+write(os.path.join(B, "config", "pointseg-labels.json"), json.dumps({"documentVersion": "2020-03-01",
+    "labels": [{"label": "road"}, {"label": "car"}, {"label": "pole"}, {"label": "building"}, {"label": "vegetation"}],
+    "frameAttributes": [{"name": "weather", "description": "Weather in the scene", "type": "string", "enum": ["clear", "rain", "fog"]}],
+    "instructions": {"shortInstruction": "Paint every point with its class: road, car, pole, building or vegetation.",
+                     "fullInstruction": "<p>Paint with the brush or the lasso; right drag orbits. Leave points that fit no class unlabeled.</p>"}}, indent=2) + "\n")
 
 # Job specs: CreateLabelingJob requests, one per kind of task the demo shows.
 REGION, ACCT, PRE_ACCT = "us-east-1", "111122223333", "432418664414"
@@ -251,6 +256,7 @@ job("street-boxes-verify", "street-boxes-verify", "street-boxes.output.manifest"
 job("review-sentiment", "review-sentiment", "text.manifest", "sentiment-labels.json", "TextMultiClass", "Review sentiment", "Choose the sentiment of each review.", 3, 300, tpl)
 job("crossing-tracking", "crossing-tracking-ref", "video.manifest", "video-labels.json", "VideoObjectTracking", "Track road users", "Track every car and pedestrian across frames.", 1, 259200, ui("VideoObjectTracking"))
 job("street-cuboids", "street-cuboids", "pointcloud.manifest", "pointcloud-labels.json", "3DPointCloudObjectDetection", "Cuboids around cars", "Draw a cuboid around every car and pole.", 1, 259200, ui("PointCloudObjectDetection"))
+job("street-pointseg", "street-pointseg-ref", "pointcloud.manifest", "pointseg-labels.json", "3DPointCloudSemanticSegmentation", "Paint the street's points", "Paint every point with its class.", 1, 259200, ui("PointCloudSemanticSegmentation"))
 
 # Point-cloud sequence (3D object tracking): the street again, 4 frames, a car driving past a
 # parked one; world coordinates shared by all frames, identity ego pose, the front camera.

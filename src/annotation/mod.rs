@@ -10,5 +10,6 @@ mod error;
 pub mod consolidate;
 pub mod cuboids;
 pub mod document;
+pub mod point_seg;
 
 pub use error::AnnotationError;

@@ -96,6 +96,8 @@ pub enum Reply {
     Task(Result<Box<OpenedTask>, String>),
     /// A 3D cuboid task was claimed and loaded.
     Cloud(Result<Box<super::cloud::OpenedCloudTask>, String>),
+    /// A 3D point-cloud segmentation task was claimed and loaded.
+    PointSegTask(Result<Box<super::segment3d::PointSegTask>, String>),
     /// Nothing to claim, and why.
     NoTask(String),
     /// Re-rendered image tiles (brightness/contrast) for generation `generation`.
@@ -273,6 +275,9 @@ impl Backend {
         let worker = self.worker.clone();
         let clock = self.clock.clone();
         self.spawn(async move {
+            if super::segment3d::is_point_seg_job(&jobs, &job).await {
+                return super::segment3d::start(&jobs, &drafts, &job, &worker, clock).await;
+            }
             if let Some(reply) =
                 super::cloud::open_if_cloud(&jobs, &drafts, &job, &worker, clock.clone()).await
             {
@@ -395,7 +400,7 @@ impl<E: std::fmt::Display> From<E> for TaskError {
 pub(super) struct JobContext {
     pub(super) spec: JobSpec,
     pub(super) task_type: TaskType,
-    template: Option<TaskTemplate>,
+    pub(super) template: Option<TaskTemplate>,
     pub(super) labels: Option<LabelCategoryConfig>,
     pub(super) board: ClaimBoard,
 }
@@ -492,6 +497,7 @@ async fn list_jobs(
                 None => ctx.task_type.display_name().to_owned(),
             },
             supported: ctx.template.is_some()
+                || super::segment3d::handles(ctx.task_type)
                 || crate::annotation::cuboids::CuboidTaskKind::of(ctx.task_type).is_some(),
             status: summary.labeling_job_status.as_str().to_owned(),
             labeled: c.total_labeled,

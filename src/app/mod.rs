@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod images;
 pub mod recent;
 pub mod review;
+pub mod segment3d;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -134,6 +135,7 @@ enum Screen {
     Home,
     Task(Box<TaskSession>),
     Cloud(Box<cloud::CloudSession>),
+    PointSeg(Box<segment3d::PointSegSession>),
     Author(Box<AuthorSession>),
 }
 
@@ -162,9 +164,9 @@ pub struct GroundworkApp {
     starting: bool,
     notice: Option<String>,
     screen: Screen,
-    /// egui's wgpu state, for the 3D screens (`None` without a wgpu renderer).
+    /// eframe's wgpu state (absent under the glow renderer or a test harness without wgpu).
     render_state: Option<egui_wgpu::RenderState>,
-    /// The 3D pipelines, made when the first 3D task opens.
+    /// The 3D renderers, created when the first 3D task opens.
     gpu3d: Option<Arc<crate::ui::viewport3d::Viewport3dGpu>>,
 }
 
@@ -218,12 +220,13 @@ impl GroundworkApp {
         self.pending == 0
     }
 
-    /// `"home"`, `"task"` or `"author"` (wizard and monitor).
+    /// `"home"`, `"task"`, `"segment3d"` or `"author"` (wizard and monitor).
     pub fn screen_name(&self) -> &'static str {
         match self.screen {
             Screen::Home => "home",
             Screen::Task(_) => "task",
             Screen::Cloud(_) => "cloud",
+            Screen::PointSeg(_) => "segment3d",
             Screen::Author(_) => "author",
         }
     }
@@ -232,7 +235,7 @@ impl GroundworkApp {
     pub fn task_view(&self) -> Option<&TaskView> {
         match &self.screen {
             Screen::Task(s) => Some(&s.view),
-            Screen::Home | Screen::Author(_) | Screen::Cloud(_) => None,
+            _ => None,
         }
     }
 
@@ -240,7 +243,23 @@ impl GroundworkApp {
     pub fn document(&self) -> Option<&Document> {
         match &self.screen {
             Screen::Task(s) => Some(&s.task.document),
-            Screen::Home | Screen::Author(_) | Screen::Cloud(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The open 3D segmentation task.
+    pub fn point_seg(&self) -> Option<&segment3d::PointSegSession> {
+        match &self.screen {
+            Screen::PointSeg(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The open 3D segmentation task, mutably (tests and screenshots set up the camera).
+    pub fn point_seg_mut(&mut self) -> Option<&mut segment3d::PointSegSession> {
+        match &mut self.screen {
+            Screen::PointSeg(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -249,6 +268,7 @@ impl GroundworkApp {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
             Screen::Cloud(s) => Some(s.task_ids()),
+            Screen::PointSeg(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
             Screen::Home | Screen::Author(_) => None,
         }
     }
@@ -289,6 +309,7 @@ impl GroundworkApp {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
             Screen::Cloud(s) if s.notice.is_some() => s.notice.as_deref(),
+            Screen::PointSeg(s) if s.notice().is_some() => s.notice(),
             _ => self.notice.as_deref(),
         }
     }
@@ -375,6 +396,16 @@ impl GroundworkApp {
                 self.starting = false;
                 self.notice = Some(e);
             }
+            Reply::PointSegTask(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                let session = self.new_point_seg_session(ctx, *task);
+                self.screen = Screen::PointSeg(Box::new(session));
+            }
+            Reply::PointSegTask(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen
                     && s.tiles_generation == generation
@@ -402,6 +433,12 @@ impl GroundworkApp {
                         self.screen = Screen::Home;
                     } else {
                         s.notice = Some(message.clone());
+                    }
+                }
+                if let Screen::PointSeg(s) = &mut self.screen {
+                    s.finished_reply(&message);
+                    if s.finished {
+                        self.screen = Screen::Home;
                     }
                 }
                 self.notice = Some(message);
@@ -743,7 +780,7 @@ impl eframe::App for GroundworkApp {
                     Screen::Task(_) => Screen::Task(session),
                     Screen::Home if leave => Screen::Home,
                     Screen::Home => Screen::Task(session),
-                    other @ (Screen::Author(_) | Screen::Cloud(_)) => other,
+                    other => other,
                 }
             }
             Screen::Cloud(mut session) => {
@@ -753,11 +790,21 @@ impl eframe::App for GroundworkApp {
                     other => other,
                 }
             }
+            Screen::PointSeg(mut session) => {
+                let leave = self.point_seg_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if leave => Screen::Home,
+                    Screen::Home => Screen::PointSeg(session),
+                    other => other,
+                }
+            }
             Screen::Author(mut session) => {
                 let leave = self.author_ui(ui, &mut session);
                 match std::mem::replace(&mut self.screen, Screen::Home) {
                     // A preview task opened meanwhile.
                     task @ Screen::Task(_) => task,
+                    task @ Screen::PointSeg(_) => task,
+                    task @ Screen::Cloud(_) => task,
                     _ if leave => Screen::Home,
                     _ => Screen::Author(session),
                 }
@@ -780,6 +827,9 @@ impl Drop for GroundworkApp {
             self.save_cloud_draft(s);
         }
         self.screen = screen;
+        if let Screen::PointSeg(s) = &mut self.screen {
+            s.close(&self.config.exit_tasks);
+        }
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {

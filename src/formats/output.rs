@@ -674,6 +674,11 @@ pub struct Cuboid {
 }
 
 impl Cuboid {
+    /// Decodes one cuboid object; `file` names the source in errors.
+    pub fn from_value(value: &Value, file: &str) -> Result<Self, FormatError> {
+        Self::read(value, "", &Ctx::new(file, None))
+    }
+
     pub(crate) fn read(value: &Value, path: &str, ctx: &Ctx<'_>) -> Result<Self, FormatError> {
         let mut o = Obj::new(value, path, ctx)?;
         Ok(Self {

@@ -1,7 +1,7 @@
 //! The logic of the `render_frame` benchmark (`benches/render_frame.rs`), kept in the library so
 //! a unit test runs it at a tiny size:
 //! - headless frame time of [`PointCloudRenderer`] (culling, LOD planning, palette colouring)
-//!   next to a bare wgpu pass drawing the same positions with a minimal pipeline (one uniform
+//!   next to a bare wgpu pass drawing the renderer's own position buffers with a minimal pipeline (one uniform
 //!   matrix, a constant colour, `PointList`), so the renderer's overhead shows as a ratio;
 //! - time to first points: from starting a [`CloudStream`] on a LAS/LAZ file to the first piece
 //!   uploaded and drawn (GPU finished), the path the review window takes.
@@ -67,8 +67,12 @@ pub struct FrameTiming {
 pub struct FrameComparison {
     /// [`PointCloudRenderer`] with every point drawn at one pixel (height colouring).
     pub renderer: FrameTiming,
-    /// The bare pipeline.
+    /// The bare pipeline drawing the renderer's own position buffers (the same buffers, in the
+    /// renderer's coarse-to-fine order).
     pub bare: FrameTiming,
+    /// The bare pipeline drawing the positions in the cloud's input order (another buffer):
+    /// shows what the renderer's point order costs or saves in rasterization.
+    pub bare_input_order: FrameTiming,
     /// Output size.
     pub size_px: [u32; 2],
 }
@@ -121,11 +125,26 @@ pub fn compare_frame_times(
             super::points::matrix_to_gpu(&camera.clip_from_local(viewport, cloud.origin));
         let bare_times = time_frames(ctx, frames, || {
             queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
-            target.render(device, queue, BACKGROUND, |pass| bare.paint(pass));
+            target.render(device, queue, BACKGROUND, |pass| {
+                bare.bind(pass);
+                for (positions, len) in gpu.position_pages() {
+                    pass.set_vertex_buffer(0, positions.slice(..));
+                    pass.draw(0..len, 0..1);
+                }
+            });
+        })?;
+        let input_order_times = time_frames(ctx, frames, || {
+            queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
+            target.render(device, queue, BACKGROUND, |pass| {
+                bare.bind(pass);
+                pass.set_vertex_buffer(0, bare.positions.slice(..));
+                pass.draw(0..bare.count, 0..1);
+            });
         })?;
         Ok(FrameComparison {
             renderer: timing(cloud.len(), drawn, &renderer_times),
             bare: timing(cloud.len(), cloud.len(), &bare_times),
+            bare_input_order: timing(cloud.len(), cloud.len(), &input_order_times),
             size_px,
         })
     })
@@ -273,11 +292,9 @@ impl BarePipeline {
         Self { pipeline, uniform, bind_group, positions, count: cloud.len() as u32 }
     }
 
-    fn paint(&self, pass: &mut wgpu::RenderPass<'_>) {
+    fn bind(&self, pass: &mut wgpu::RenderPass<'_>) {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.set_vertex_buffer(0, self.positions.slice(..));
-        pass.draw(0..self.count, 0..1);
     }
 }
 
@@ -359,12 +376,12 @@ pub fn time_to_first_points(
 /// The frame comparisons as a markdown table.
 pub fn frame_table(rows: &[FrameComparison]) -> String {
     let mut out = String::from(
-        "| points | size | PointCloudRenderer median (mean) ms | bare pass median (mean) ms | ratio |\n\
-         |---:|---|---:|---:|---:|\n",
+        "| points | size | PointCloudRenderer median (mean) ms | bare pass, same buffers, median \
+         (mean) ms | ratio | bare pass, input order, median ms |\n|---:|---|---:|---:|---:|---:|\n",
     );
     for row in rows {
         out.push_str(&format!(
-            "| {} | {}×{} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.2} |\n",
+            "| {} | {}×{} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.2} | {:.2} |\n",
             row.renderer.points,
             row.size_px[0],
             row.size_px[1],
@@ -372,7 +389,8 @@ pub fn frame_table(rows: &[FrameComparison]) -> String {
             row.renderer.mean_ms,
             row.bare.median_ms,
             row.bare.mean_ms,
-            row.ratio()
+            row.ratio(),
+            row.bare_input_order.median_ms,
         ));
     }
     out

@@ -30,7 +30,12 @@
 //! corners); points of at most one pixel use a `PointList` pipeline instead, one vertex per
 //! point, a quarter of the vertex work (it matters on software rasterizers). Attributes are
 //! vertex buffers (no storage buffers), so the same pipelines run on Vulkan, Metal, DX12 and GL.
-//! One draw call per visible chunk.
+//! The colour pipelines are specialised per colour mode: height colouring reads the positions
+//! alone, the attribute modes one more buffer, and only the colour travels to the fragment
+//! stage (flat). Buffers are bound once per page and chunks drawn in full that follow each
+//! other in the page merge into one draw call (all of them when nothing is culled).
+
+use std::sync::OnceLock;
 
 use nalgebra::{Matrix4, Point3, Vector4};
 use rayon::prelude::*;
@@ -97,7 +102,7 @@ pub struct PointUploadOptions {
 
 impl Default for PointUploadOptions {
     fn default() -> Self {
-        Self { chunk_points: 1 << 16, max_page_bytes: None }
+        Self { chunk_points: 1 << 13, max_page_bytes: None }
     }
 }
 
@@ -147,6 +152,10 @@ const POSITION_BYTES: u64 = 12;
 const ATTRIBUTE_BYTES: u64 = 8;
 const LABEL_BYTES: u64 = 4;
 
+/// [`GpuPointCloud::update_labels`] joins changed points at most this many points apart (GPU
+/// order) into one buffer write: rewriting a few unchanged labels is cheaper than another write.
+pub const LABEL_SPAN_GAP: u32 = 1024;
+
 /// Pipelines and layouts for drawing point clouds into one [`TargetFormat`], plus picking.
 #[derive(Debug)]
 pub struct PointCloudRenderer {
@@ -160,13 +169,138 @@ pub struct PointCloudRenderer {
 
 /// Colour and picking pipelines, each as screen-space quads (any size) and as a PointList
 /// (points of at most one pixel: a quarter of the vertex work, which matters on software
-/// rasterizers).
+/// rasterizers). Colour pipelines are specialised per colour mode (each reads only the vertex
+/// buffers its mode needs) and built on first use.
 #[derive(Debug)]
 struct Pipelines {
-    quads: wgpu::RenderPipeline,
-    pixels: wgpu::RenderPipeline,
+    device: wgpu::Device,
+    module: wgpu::ShaderModule,
+    color_layout: wgpu::PipelineLayout,
+    /// Index: [`color_pipeline_index`].
+    color: [OnceLock<wgpu::RenderPipeline>; 10],
     pick_quads: wgpu::RenderPipeline,
     pick_pixels: wgpu::RenderPipeline,
+}
+
+/// The vertex buffer a colour mode reads besides the positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecondBuffer {
+    None,
+    Attributes,
+    Labels,
+}
+
+fn second_buffer(color_by: ColorBy) -> SecondBuffer {
+    match color_by {
+        ColorBy::Height => SecondBuffer::None,
+        ColorBy::Intensity | ColorBy::Rgb | ColorBy::Classification => SecondBuffer::Attributes,
+        ColorBy::Label => SecondBuffer::Labels,
+    }
+}
+
+fn color_pipeline_index(color_by: ColorBy, single_pixel: bool) -> usize {
+    let mode = match color_by {
+        ColorBy::Height => 0,
+        ColorBy::Intensity => 1,
+        ColorBy::Rgb => 2,
+        ColorBy::Classification => 3,
+        ColorBy::Label => 4,
+    };
+    mode * 2 + usize::from(single_pixel)
+}
+
+fn color_entry_point(color_by: ColorBy, single_pixel: bool) -> &'static str {
+    match (color_by, single_pixel) {
+        (ColorBy::Height, true) => "vs_pixel_height",
+        (ColorBy::Intensity, true) => "vs_pixel_intensity",
+        (ColorBy::Rgb, true) => "vs_pixel_rgb",
+        (ColorBy::Classification, true) => "vs_pixel_classification",
+        (ColorBy::Label, true) => "vs_pixel_label",
+        (ColorBy::Height, false) => "vs_quad_height",
+        (ColorBy::Intensity, false) => "vs_quad_intensity",
+        (ColorBy::Rgb, false) => "vs_quad_rgb",
+        (ColorBy::Classification, false) => "vs_quad_classification",
+        (ColorBy::Label, false) => "vs_quad_label",
+    }
+}
+
+fn depth_state(target: TargetFormat) -> Option<wgpu::DepthStencilState> {
+    target.depth.map(|format| wgpu::DepthStencilState {
+        format,
+        depth_write_enabled: Some(true),
+        depth_compare: Some(wgpu::CompareFunction::Less),
+        stencil: Default::default(),
+        bias: Default::default(),
+    })
+}
+
+impl Pipelines {
+    /// The colour pipeline for a mode and point kind, built on first use.
+    fn color(
+        &self,
+        format: TargetFormat,
+        color_by: ColorBy,
+        single_pixel: bool,
+    ) -> &wgpu::RenderPipeline {
+        let slot = &self.color[color_pipeline_index(color_by, single_pixel)];
+        slot.get_or_init(|| {
+            let step_mode = if single_pixel {
+                wgpu::VertexStepMode::Vertex
+            } else {
+                wgpu::VertexStepMode::Instance
+            };
+            let position = wgpu::VertexBufferLayout {
+                array_stride: POSITION_BYTES,
+                step_mode,
+                attributes: &POSITION_ATTRIBUTES,
+            };
+            let second = match second_buffer(color_by) {
+                SecondBuffer::None => None,
+                SecondBuffer::Attributes => Some(wgpu::VertexBufferLayout {
+                    array_stride: ATTRIBUTE_BYTES,
+                    step_mode,
+                    attributes: &ATTRIBUTE_ATTRIBUTES,
+                }),
+                SecondBuffer::Labels => Some(wgpu::VertexBufferLayout {
+                    array_stride: LABEL_BYTES,
+                    step_mode,
+                    attributes: &LABEL_ATTRIBUTES,
+                }),
+            };
+            let buffers = [Some(position), second];
+            let buffers = if buffers[1].is_some() { &buffers[..] } else { &buffers[..1] };
+            let topology = if single_pixel {
+                wgpu::PrimitiveTopology::PointList
+            } else {
+                wgpu::PrimitiveTopology::TriangleStrip
+            };
+            self.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(color_entry_point(color_by, single_pixel)),
+                layout: Some(&self.color_layout),
+                vertex: wgpu::VertexState {
+                    module: &self.module,
+                    entry_point: Some(color_entry_point(color_by, single_pixel)),
+                    compilation_options: Default::default(),
+                    buffers,
+                },
+                primitive: wgpu::PrimitiveState { topology, ..Default::default() },
+                depth_stencil: depth_state(format),
+                multisample: Default::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &self.module,
+                    entry_point: Some(if single_pixel { "fs_flat" } else { "fs_quad" }),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: format.color,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        })
+    }
 }
 
 const POSITION_ATTRIBUTES: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![0 => Float32x3];
@@ -208,6 +342,8 @@ pub struct GpuPointCloud {
     chunks: Vec<Chunk>,
     /// `original_from_gpu[i]`: index in the uploaded [`PointCloud`] of GPU point `i`.
     original_from_gpu: Vec<u32>,
+    /// The inverse permutation, built on the first [`GpuPointCloud::update_labels`].
+    gpu_from_original: std::sync::OnceLock<Vec<u32>>,
     chunk_uniforms: wgpu::Buffer,
     chunk_bind_group: wgpu::BindGroup,
     chunk_uniform_stride: u32,
@@ -221,6 +357,8 @@ pub struct PointCloudView {
     draws: Vec<(usize, u32)>,
     /// Points of at most one pixel: drawn as a PointList.
     single_pixel: bool,
+    /// The colour mode in effect (the cloud's fallback applied).
+    color_by: ColorBy,
 }
 
 impl PointCloudRenderer {
@@ -313,13 +451,7 @@ impl PointCloudRenderer {
                     buffers: &buffers(step_mode),
                 },
                 primitive: wgpu::PrimitiveState { topology, ..Default::default() },
-                depth_stencil: target.depth.map(|format| wgpu::DepthStencilState {
-                    format,
-                    depth_write_enabled: Some(true),
-                    depth_compare: Some(wgpu::CompareFunction::Less),
-                    stencil: Default::default(),
-                    bias: Default::default(),
-                }),
+                depth_stencil: depth_state(target),
                 multisample: Default::default(),
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
@@ -336,11 +468,20 @@ impl PointCloudRenderer {
             })
         };
         let pick = picking::PICK_TARGET_FORMAT;
+        let pick_quads = make("PointCloudRenderer::pick_quads", pick, false, "fs_pick");
+        let pick_pixels = make("PointCloudRenderer::pick_pixels", pick, true, "fs_pick");
+        let color_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("PointCloudRenderer::color_layout"),
+            bind_group_layouts: &[Some(&frame_layout)],
+            immediate_size: 0,
+        });
         let pipelines = Pipelines {
-            quads: make("PointCloudRenderer::quads", format, false, "fs_main"),
-            pixels: make("PointCloudRenderer::pixels", format, true, "fs_main"),
-            pick_quads: make("PointCloudRenderer::pick_quads", pick, false, "fs_pick"),
-            pick_pixels: make("PointCloudRenderer::pick_pixels", pick, true, "fs_pick"),
+            device: device.clone(),
+            module,
+            color_layout,
+            color: Default::default(),
+            pick_quads,
+            pick_pixels,
         };
         let palette = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("PointCloudRenderer::palette"),
@@ -419,7 +560,13 @@ impl PointCloudRenderer {
                 },
             ],
         });
-        PointCloudView { uniform, bind_group, draws: Vec::new(), single_pixel: false }
+        PointCloudView {
+            uniform,
+            bind_group,
+            draws: Vec::new(),
+            single_pixel: false,
+            color_by: ColorBy::Height,
+        }
     }
 
     /// Reorders `cloud` into chunks and uploads it (see the module docs). Call once per cloud.
@@ -546,6 +693,7 @@ impl PointCloudRenderer {
             pages,
             chunks,
             original_from_gpu: order,
+            gpu_from_original: std::sync::OnceLock::new(),
             chunk_uniforms,
             chunk_bind_group,
             chunk_uniform_stride: stride,
@@ -596,6 +744,9 @@ impl PointCloudRenderer {
             plan_draws(&cloud.chunks, &clip_from_local, viewport, style.budget_points);
         view.draws = draws;
         view.single_pixel = style.point_size_px <= 1.0;
+        view.color_by = color_by;
+        // Build the pipeline now rather than inside a render pass.
+        let _ = self.pipelines.color(self.format, color_by, view.single_pixel);
         stats
     }
 
@@ -607,10 +758,59 @@ impl PointCloudRenderer {
         view: &PointCloudView,
         cloud: &GpuPointCloud,
     ) {
-        let pipeline =
-            if view.single_pixel { &self.pipelines.pixels } else { &self.pipelines.quads };
-        pass.set_pipeline(pipeline);
-        Self::draw_chunks(pass, view, cloud);
+        pass.set_pipeline(self.pipelines.color(self.format, view.color_by, view.single_pixel));
+        pass.set_bind_group(0, &view.bind_group, &[]);
+        let second = second_buffer(view.color_by);
+        // Consecutive chunks of one page drawn in full merge into one draw; buffers are bound
+        // once per page and ranges start at the chunk's first point.
+        let mut bound_page = None;
+        let mut pending: Option<(usize, u32, u32)> = None; // (page, first, end)
+        let flush = |pass: &mut wgpu::RenderPass<'_>, range: Option<(usize, u32, u32)>| {
+            if let Some((_, first, end)) = range {
+                if view.single_pixel {
+                    pass.draw(first..end, 0..1);
+                } else {
+                    pass.draw(0..4, first..end);
+                }
+            }
+        };
+        for &(chunk_index, count) in &view.draws {
+            let Some(chunk) = cloud.chunks.get(chunk_index) else { continue };
+            let Some(page) = cloud.pages.get(chunk.page) else { continue };
+            let count = count.min(chunk.len as u32);
+            if count == 0 {
+                continue;
+            }
+            let first = chunk.first_in_page as u32;
+            match &mut pending {
+                Some((p, _, end)) if *p == chunk.page && *end == first => {
+                    *end = first + count;
+                }
+                _ => {
+                    flush(pass, pending.take());
+                    if bound_page != Some(chunk.page) {
+                        pass.set_vertex_buffer(0, page.positions.slice(..));
+                        match second {
+                            SecondBuffer::None => {}
+                            SecondBuffer::Attributes => {
+                                pass.set_vertex_buffer(1, page.attributes.slice(..));
+                            }
+                            SecondBuffer::Labels => {
+                                pass.set_vertex_buffer(1, page.labels.slice(..))
+                            }
+                        }
+                        bound_page = Some(chunk.page);
+                    }
+                    pending = Some((chunk.page, first, first + count));
+                }
+            }
+            // A partly drawn chunk ends the run: the next chunk does not follow its last drawn
+            // point.
+            if count < chunk.len as u32 {
+                flush(pass, pending.take());
+            }
+        }
+        flush(pass, pending);
     }
 
     /// Like [`PointCloudRenderer::paint`], but writes picking ids into a
@@ -655,6 +855,12 @@ impl PointCloudRenderer {
 }
 
 impl GpuPointCloud {
+    /// The position vertex buffers (12-byte `vec3f` each, in GPU order) and their point counts,
+    /// page by page: what a bare pass drawing the same buffers binds (benchmarks).
+    pub(crate) fn position_pages(&self) -> impl Iterator<Item = (&wgpu::Buffer, u32)> {
+        self.pages.iter().map(|p| (&p.positions, p.len as u32))
+    }
+
     /// Number of points.
     pub fn len(&self) -> usize {
         self.original_from_gpu.len()
@@ -731,6 +937,62 @@ impl GpuPointCloud {
             }
         }
         Ok(())
+    }
+
+    /// Rewrites the label ids of some points (`points`: indices in the uploaded cloud's order;
+    /// `label_of(i)`: the label of point `i`), writing only the spans of the label buffers that
+    /// hold them: changed points at most [`LABEL_SPAN_GAP`] apart in GPU order share one write.
+    /// Returns the bytes written. Indices past the cloud are ignored.
+    pub fn update_labels(
+        &self,
+        queue: &wgpu::Queue,
+        points: &[u32],
+        label_of: impl Fn(u32) -> u32,
+    ) -> u64 {
+        let inverse = self.gpu_from_original.get_or_init(|| {
+            let mut inverse = vec![0u32; self.original_from_gpu.len()];
+            for (gpu, &original) in self.original_from_gpu.iter().enumerate() {
+                if let Some(slot) = inverse.get_mut(original as usize) {
+                    *slot = gpu as u32;
+                }
+            }
+            inverse
+        });
+        let mut gpu: Vec<u32> =
+            points.iter().filter_map(|&p| inverse.get(p as usize).copied()).collect();
+        gpu.sort_unstable();
+        gpu.dedup();
+        let mut written = 0u64;
+        let mut values = Vec::new();
+        let mut rest = gpu.as_slice();
+        while let Some((&start, _)) = rest.split_first() {
+            let Some(page) = self.pages.iter().find(|p| {
+                (start as usize) >= p.first_point && (start as usize) < p.first_point + p.len
+            }) else {
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            };
+            let page_end = page.first_point + page.len;
+            let mut end = start;
+            let mut taken = 1;
+            for &next in rest.iter().skip(1) {
+                if next as usize >= page_end || next - end > LABEL_SPAN_GAP {
+                    break;
+                }
+                end = next;
+                taken += 1;
+            }
+            values.clear();
+            values.extend(
+                (start..=end)
+                    .map(|g| self.original_from_gpu.get(g as usize).map_or(0, |&i| label_of(i))),
+            );
+            let offset = (start as usize - page.first_point) as u64 * LABEL_BYTES;
+            queue.write_buffer(&page.labels, offset, bytemuck::cast_slice(&values));
+            written += values.len() as u64 * LABEL_BYTES;
+            rest = rest.get(taken..).unwrap_or_default();
+        }
+        written
     }
 
     /// Bytes of GPU memory held by the vertex buffers.

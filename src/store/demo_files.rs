@@ -15,6 +15,7 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
     ),
     ("jobs/street-boxes.json", include_bytes!("../../assets/demo/jobs/street-boxes.json")),
     ("jobs/street-cuboids.json", include_bytes!("../../assets/demo/jobs/street-cuboids.json")),
+    ("jobs/street-pointseg.json", include_bytes!("../../assets/demo/jobs/street-pointseg.json")),
     ("jobs/street-scenes.json", include_bytes!("../../assets/demo/jobs/street-scenes.json")),
     (
         "jobs/street-segmentation.json",
@@ -24,6 +25,10 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
     (
         "workspace/groundwork-demo/config/pointcloud-labels.json",
         include_bytes!("../../assets/demo/workspace/groundwork-demo/config/pointcloud-labels.json"),
+    ),
+    (
+        "workspace/groundwork-demo/config/pointseg-labels.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/config/pointseg-labels.json"),
     ),
     (
         "workspace/groundwork-demo/config/scene-labels.json",

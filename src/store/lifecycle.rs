@@ -12,7 +12,8 @@
 //!    whose claim on the object is submitted first, then the others (late answers, or answers
 //!    whose claim was never marked), each group oldest first. A worker's on-time answer beats
 //!    a late one.
-//! 2. `-ref` label files under `consolidated-annotation/output/<id>/` (the segmentation mask).
+//! 2. `-ref` label files under `consolidated-annotation/output/<id>/` (the segmentation mask,
+//!    `SeqLabel.json` of video and 3D tracking jobs, the `.zlib` of 3D segmentation).
 //! 3. `consolidation-response/iteration-1/<id>.json` — the post-annotation Lambda's response
 //!    shape: `[{"datasetObjectId", "consolidatedAnnotation": {"content": {"<attr>": label,
 //!    "<attr>-metadata": {…}}}}]`. Job status counts the object as labeled from then on.
@@ -50,14 +51,15 @@ use serde_json::{Map, Value, json};
 
 use crate::annotation::AnnotationError;
 use crate::annotation::consolidate::{
-    BoundingBoxOptions, ClassificationKind, LabelRecord, ObjectAnswers, RecordContext,
-    WorkerAnswer, consolidate_bounding_boxes, consolidate_multi_label,
-    consolidate_semantic_segmentation, consolidate_single_label, consolidate_verification,
-    em::EmOptions,
+    BoundingBoxOptions, ClassificationKind, LabelRecord, ObjectAnswers, OutputFile, RecordContext,
+    SingleWorkerJob, SingleWorkerKind, WorkerAnswer, consolidate_bounding_boxes,
+    consolidate_multi_label, consolidate_semantic_segmentation, consolidate_single_label,
+    consolidate_single_worker, consolidate_verification, em::EmOptions, output_file_name,
 };
 use crate::formats::label_config::LabelCategoryConfig;
 use crate::formats::manifest::{DataSource, ManifestLine};
 use crate::formats::output::{LabelPair, METADATA_SUFFIX, OutputLine};
+use crate::formats::sequence::PointCloudSequence;
 use crate::formats::time::format_creation_date;
 use crate::formats::worker_response::{
     AnnotationData, ConsolidationItem, ConsolidationRequest, DataObject, WorkerAnnotation,
@@ -157,6 +159,9 @@ pub enum Method {
     BoundingBoxes,
     /// Per-pixel vote with a mask file (semantic segmentation and its adjustment).
     SemanticSegmentation,
+    /// One worker per object (video frames, 3D point clouds): the answer is checked and shaped
+    /// into `SeqLabel.json`, inline cuboids or a point-label file.
+    SingleWorker(SingleWorkerKind),
     /// No consolidation function: an empty label and `worker-response-ref` pointing at the
     /// object's consolidation request, which holds every counted answer (spec §5.16).
     Custom,
@@ -179,6 +184,25 @@ impl Method {
             }
             TaskType::SemanticSegmentation | TaskType::SemanticSegmentationAdjustment => {
                 Self::SemanticSegmentation
+            }
+            TaskType::VideoObjectDetection | TaskType::VideoObjectDetectionAdjustment => {
+                Self::SingleWorker(SingleWorkerKind::VideoDetection)
+            }
+            TaskType::VideoObjectTracking | TaskType::VideoObjectTrackingAdjustment => {
+                Self::SingleWorker(SingleWorkerKind::VideoTracking)
+            }
+            TaskType::PointCloudObjectDetection | TaskType::PointCloudObjectDetectionAdjustment => {
+                Self::SingleWorker(SingleWorkerKind::CuboidDetection)
+            }
+            TaskType::PointCloudObjectTracking
+            | TaskType::PointCloudObjectTrackingAdjustment
+            | TaskType::PointCloud3d2dLinking
+            | TaskType::PointCloud3d2dLinkingAdjustment => {
+                Self::SingleWorker(SingleWorkerKind::CuboidTracking)
+            }
+            TaskType::PointCloudSemanticSegmentation
+            | TaskType::PointCloudSemanticSegmentationAdjustment => {
+                Self::SingleWorker(SingleWorkerKind::PointSegmentation)
             }
             TaskType::Custom => Self::Custom,
             _ => Self::Unsupported,
@@ -261,8 +285,9 @@ pub struct PendingReport {
     pub status: Option<LabelingJobStatus>,
 }
 
-/// A consolidated label and, for `-ref` types, the label file it points at (the mask PNG).
-type Consolidated = (LabelRecord, Option<Vec<u8>>);
+/// A consolidated label and, for `-ref` types, the label file it points at (the mask PNG,
+/// `SeqLabel.json`, a `.zlib`).
+type Consolidated = (LabelRecord, Option<OutputFile>);
 
 /// One object's stored outcome, as read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -855,12 +880,73 @@ impl Lifecycle {
                     .map(|p| p.uri())
                     .unwrap_or_default();
                 let out = consolidate_semantic_segmentation(answers, labels, &mask_uri, context)?;
-                return Ok(Some((out.record, Some(out.mask_png))));
+                let file = OutputFile {
+                    name: MASK_FILE_NAME.into(),
+                    bytes: out.mask_png,
+                    content_type: "image/png",
+                };
+                return Ok(Some((out.record, Some(file))));
+            }
+            Method::SingleWorker(kind) => {
+                let object_id = answers.dataset_object_id.parse::<u64>().unwrap_or_default();
+                let frame_file = self.source_file_name(object_id);
+                return self.single_worker(answers, kind, frame_file.as_deref(), None, context);
             }
             Method::Custom => Some(self.custom_record(answers, context)),
             Method::Unsupported => None,
         };
         Ok(record.map(|r| (r, None)))
+    }
+
+    /// The single-worker output of one object (video frames, 3D point clouds).
+    fn single_worker(
+        &self,
+        answers: &ObjectAnswers,
+        kind: SingleWorkerKind,
+        frame_file: Option<&str>,
+        frame_numbers: Option<&[u64]>,
+        context: &RecordContext,
+    ) -> Result<Option<Consolidated>, AnnotationError> {
+        let object_id = answers.dataset_object_id.parse::<u64>().unwrap_or_default();
+        let job = SingleWorkerJob {
+            kind,
+            labels: self.labels(),
+            audit: self.job.task_type.is_adjustment(),
+            frame_file,
+            frame_numbers,
+        };
+        let uri = output_file_name(&job)
+            .and_then(|name| self.job.output.consolidated_output(object_id, &name).ok())
+            .map(|p| p.uri());
+        let out = consolidate_single_worker(answers, &job, uri.as_deref(), context)?;
+        Ok(Some((out.record, out.file)))
+    }
+
+    /// The file name of an object's `source-ref` (`frame1.bin`), if it has one.
+    fn source_file_name(&self, object_id: u64) -> Option<String> {
+        match self.data_object(object_id).ok()? {
+            DataObject::S3Uri(uri) => uri.rsplit('/').next().map(str::to_owned),
+            DataObject::Content(_) => None,
+        }
+    }
+
+    /// The `frame-no` of each frame of an object's point-cloud sequence file (its index when
+    /// the frame has none); `None` when the file cannot be read (the answer's frame numbers are
+    /// used then).
+    async fn sequence_frame_numbers(&self, object_id: u64) -> Option<Vec<u64>> {
+        let DataObject::S3Uri(uri) = self.data_object(object_id).ok()? else { return None };
+        let path = ObjectPath::parse(&uri).ok()?;
+        let bytes = self.get_opt(&path).await.ok()??;
+        let text = String::from_utf8(bytes).ok()?;
+        let sequence = PointCloudSequence::parse(&text, &uri).ok()?;
+        Some(
+            sequence
+                .frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| f.frame_no.map_or(i as u64, |n| n.value))
+                .collect(),
+        )
     }
 
     fn custom_record(&self, answers: &ObjectAnswers, context: &RecordContext) -> LabelRecord {
@@ -955,7 +1041,26 @@ impl Lifecycle {
             });
         };
         let context = self.record_context(self.clock.now_ms());
-        let alone = match self.consolidate_alone(&answers, &context) {
+        let alone = match self.job.method {
+            Method::SingleWorker(kind) => {
+                let frame_file = self.source_file_name(object_id);
+                let numbers = match kind {
+                    SingleWorkerKind::CuboidTracking => {
+                        self.sequence_frame_numbers(object_id).await
+                    }
+                    _ => None,
+                };
+                self.single_worker(
+                    &answers,
+                    kind,
+                    frame_file.as_deref(),
+                    numbers.as_deref(),
+                    &context,
+                )
+            }
+            _ => self.consolidate_alone(&answers, &context),
+        };
+        let alone = match alone {
             Ok(Some(done)) => done,
             Ok(None) => return Ok(Settled::Unsupported),
             Err(e) => {
@@ -967,7 +1072,7 @@ impl Lifecycle {
                 });
             }
         };
-        let (record, mask) = if self.job.method.is_batch() {
+        let (record, file) = if self.job.method.is_batch() {
             let mut batch = self.valid_requests().await?;
             batch.insert(object_id, answers.clone());
             let mut records = self.consolidate_batch(&batch, &context).map_err(|e| {
@@ -977,9 +1082,9 @@ impl Lifecycle {
         } else {
             alone
         };
-        if let Some(png) = mask {
-            let path = self.job.output.consolidated_output(object_id, MASK_FILE_NAME)?;
-            self.create(&path, png, "image/png").await?;
+        if let Some(file) = file {
+            let path = self.job.output.consolidated_output(object_id, &file.name)?;
+            self.create(&path, file.bytes, file.content_type).await?;
         }
         let attribute = &self.job.label_attribute_name;
         let content = json!({
@@ -1187,6 +1292,14 @@ mod tests {
         assert_eq!(Method::of(TaskType::BoundingBoxAdjustment), Method::BoundingBoxes);
         assert_eq!(Method::of(TaskType::SemanticSegmentationVerification), Method::Verification);
         assert_eq!(Method::of(TaskType::NamedEntityRecognition), Method::Unsupported);
+        assert_eq!(
+            Method::of(TaskType::PointCloud3d2dLinkingAdjustment),
+            Method::SingleWorker(SingleWorkerKind::CuboidTracking)
+        );
+        assert_eq!(
+            Method::of(TaskType::VideoObjectDetection),
+            Method::SingleWorker(SingleWorkerKind::VideoDetection)
+        );
         assert!(Method::Verification.is_batch() && !Method::BoundingBoxes.is_batch());
     }
 

@@ -91,6 +91,49 @@ pub mod viewport {
     ];
 }
 
+/// Commands of the 3D point-cloud segmentation screen ([`crate::ui::task::segment3d`]).
+pub mod segment3d {
+    use super::{Command, key};
+    use egui::Key;
+
+    const GROUP: &str = "3D segmentation";
+
+    const fn cmd(label: &'static str, shortcut: Key) -> Command {
+        Command { id: label, label, shortcut: key(shortcut), group: GROUP }
+    }
+
+    /// Paint the points under a circle around the cursor.
+    pub const TOOL_BRUSH: Command = cmd("Brush", Key::B);
+    /// Paint the points inside a drawn outline.
+    pub const TOOL_LASSO: Command = cmd("Lasso", Key::L);
+    /// Erase points back to unlabeled.
+    pub const TOOL_ERASER: Command = cmd("Eraser", Key::E);
+    /// Paint only points that have no label yet ("background paint").
+    pub const ONLY_UNPAINTED: Command = cmd("Paint only unpainted points", Key::U);
+    /// Paint only the points in front, not those hidden behind them.
+    pub const VISIBLE_ONLY: Command = cmd("Paint visible points only", Key::V);
+    /// Show only the points of the active label.
+    pub const SHOW_ONE_CLASS: Command = cmd("Show only the active label", Key::O);
+    /// Smaller brush (also Alt + wheel).
+    pub const BRUSH_SMALLER: Command = cmd("Smaller brush", Key::OpenBracket);
+    /// Larger brush (also Alt + wheel).
+    pub const BRUSH_LARGER: Command = cmd("Larger brush", Key::CloseBracket);
+
+    /// Every command of the screen, in display order. Mouse: the primary button paints with the
+    /// active tool, the secondary button orbits, Shift + secondary or the middle button pans, the
+    /// wheel zooms, Alt + wheel sizes the brush.
+    pub const ALL: &[Command] = &[
+        TOOL_BRUSH,
+        TOOL_LASSO,
+        TOOL_ERASER,
+        ONLY_UNPAINTED,
+        VISIBLE_ONLY,
+        SHOW_ONE_CLASS,
+        BRUSH_SMALLER,
+        BRUSH_LARGER,
+    ];
+}
+
 /// A shortcut with no modifier.
 pub const fn key(k: Key) -> Option<KeyboardShortcut> {
     Some(KeyboardShortcut::new(Modifiers::NONE, k))

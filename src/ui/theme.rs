@@ -187,3 +187,8 @@ pub fn job_status_color(status: &str) -> Color32 {
         _ => TEXT_WEAK,
     }
 }
+
+/// Colour of unlabeled points in the 3D segmentation view.
+pub const UNLABELED_POINT: [u8; 3] = [0x9a, 0xa1, 0xab];
+/// Brush radius limits of the 3D segmentation view (points).
+pub const BRUSH_RADIUS_RANGE: std::ops::RangeInclusive<f32> = 2.0..=200.0;

@@ -186,6 +186,10 @@ pub struct Viewport3d {
     pub keys_when_unhovered: bool,
     /// Whether the mouse and key hints are drawn in the bottom-right corner.
     pub show_hints: bool,
+    /// Whether the primary button navigates (left drag orbits, a click picks). A screen whose
+    /// tools take the primary button (painting) turns it off: then the secondary button orbits,
+    /// Shift + secondary or the middle button pans.
+    pub primary_navigates: bool,
     clouds: Vec<Arc<GpuPointCloud>>,
     clouds_generation: u64,
     cuboids: Arc<Vec<CuboidInstance>>,
@@ -219,6 +223,7 @@ impl Viewport3d {
             background: theme::CANVAS,
             keys_when_unhovered: true,
             show_hints: true,
+            primary_navigates: true,
             clouds: Vec::new(),
             clouds_generation: next_generation(),
             cuboids: Arc::new(Vec::new()),
@@ -260,6 +265,12 @@ impl Viewport3d {
     /// The clouds drawn.
     pub fn clouds(&self) -> &[Arc<GpuPointCloud>] {
         &self.clouds
+    }
+
+    /// Redraws at the next frame although nothing the widget knows changed (the clouds' labels or
+    /// the label palette were rewritten).
+    pub fn invalidate(&mut self) {
+        self.clouds_generation = next_generation();
     }
 
     /// Replaces the cuboids (world coordinates).
@@ -380,8 +391,12 @@ impl Viewport3d {
             ui.painter().text(
                 rect.right_bottom() + egui::vec2(-theme::SPACE, -theme::SPACE),
                 egui::Align2::RIGHT_BOTTOM,
-                "Left drag: orbit · Right drag: pan · Wheel: zoom · Right button + WASD/QE: fly · \
-                 Click: pick · 1–4: views · F: fit",
+                if self.primary_navigates {
+                    "Left drag: orbit · Right drag: pan · Wheel: zoom · Right button + WASD/QE: fly · \
+                     Click: pick · 1–4: views · F: fit"
+                } else {
+                    "Right drag: orbit · Middle or Shift + right drag: pan · Wheel: zoom · F: fit"
+                },
                 egui::TextStyle::Small.resolve(ui.style()),
                 theme::TEXT_WEAK.gamma_multiply(0.8),
             );
@@ -457,15 +472,22 @@ impl Viewport3d {
         if response.dragged() {
             let delta = response.drag_delta() * ppp;
             let (dx, dy) = (f64::from(delta.x), f64::from(delta.y));
+            let primary = self.primary_navigates;
+            let secondary = response.dragged_by(PointerButton::Secondary) && !self.flying;
             let pan = response.dragged_by(PointerButton::Middle)
-                || (response.dragged_by(PointerButton::Secondary) && !self.flying)
-                || (response.dragged_by(PointerButton::Primary) && shift);
+                || (secondary && (primary || shift))
+                || (response.dragged_by(PointerButton::Primary) && shift && primary);
+            let orbit = if primary {
+                response.dragged_by(PointerButton::Primary)
+            } else {
+                secondary && !shift
+            };
             if dx != 0.0 || dy != 0.0 {
                 if self.flying && response.dragged_by(PointerButton::Secondary) {
                     self.camera.fly_look(-dx * LOOK_RAD_PER_PX, dy * LOOK_RAD_PER_PX);
                 } else if pan {
                     self.camera.pan_px(Vector2::new(dx, dy), viewport);
-                } else if response.dragged_by(PointerButton::Primary) {
+                } else if orbit {
                     self.camera.orbit(-dx * ORBIT_RAD_PER_PX, dy * ORBIT_RAD_PER_PX);
                 }
                 self.interacted = true;
@@ -532,7 +554,8 @@ impl Viewport3d {
         }
 
         // A click picks.
-        if response.clicked_by(PointerButton::Primary)
+        if self.primary_navigates
+            && response.clicked_by(PointerButton::Primary)
             && let Some(pos) = response.interact_pointer_pos()
         {
             let p = to_px(pos);

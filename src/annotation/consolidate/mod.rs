@@ -14,6 +14,7 @@
 //! | image / text multi-label classification | [`consolidate_multi_label`] | per-class vote |
 //! | bounding box | [`consolidate_bounding_boxes`] | IoU clustering, averaged boxes |
 //! | image semantic segmentation | [`consolidate_semantic_segmentation`] | per-pixel vote, ties by neighbourhood |
+//! | video frames, 3D point clouds | [`consolidate_single_worker`] | one worker: checked and shaped into `SeqLabel.json`, inline cuboids or a `.zlib` |
 //!
 //! Everything here is a pure function: no I/O, no clock, no randomness. Answers are processed in
 //! worker-id order, so the result does not depend on the order in which workers submitted, and
@@ -31,6 +32,7 @@ pub mod em;
 mod multilabel;
 pub(crate) mod png;
 mod segmentation;
+mod single_worker;
 
 use serde_json::Value;
 
@@ -43,6 +45,10 @@ pub use multilabel::consolidate_multi_label;
 pub use segmentation::{
     BACKGROUND_CLASS_NAME, SegmentationOutput, consolidate_semantic_segmentation,
     segmentation_class_colors,
+};
+pub use single_worker::{
+    OutputFile, SEQ_LABEL_FILE_NAME, SingleWorkerJob, SingleWorkerKind, SingleWorkerOutput,
+    consolidate_single_worker, output_file_name,
 };
 
 /// One worker's answer for one data object: the worker id and the `answerContent` object of the

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod cloud;
 pub mod image;
 pub mod segment;
+pub mod segment3d;
 pub mod verify;
 
 use egui::{Color32, RichText, Sense, TextureHandle, Ui};

@@ -1,0 +1,589 @@
+//! Opening and running a 3D point-cloud semantic-segmentation task (task types
+//! `PointCloudSemanticSegmentation` and its adjustment): claim, manifest line (spec §3.2), the
+//! point cloud read from the store and parsed off the UI thread, earlier labels for adjustment and
+//! verification (a `.zlib` label file and its `color-map`, spec §5.15), the draft; then, on the UI
+//! thread, the screen ([`crate::ui::task::segment3d`]) with the cloud uploaded to the GPU once on a
+//! worker thread, ordered draft saves, submit, release and decline.
+
+use std::sync::{Arc, mpsc as std_mpsc};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::GroundworkApp;
+use super::backend::{JobContext, Reply, TaskError, job_context, read_text, task_type_of};
+use crate::annotation::point_seg::{self, AuditMode, PointSegDocument};
+use crate::formats::manifest::{DataSource, InputManifest, ManifestLine};
+use crate::formats::output::{Label, LabelPair, OutputLine};
+use crate::formats::point_cloud::{CloudFormat, LoadOptions, PointCloud, RawFormat};
+use crate::job::{JobSpec, TaskType};
+use crate::render::points::{GpuPointCloud, PointUploadOptions};
+use crate::store::ObjectPath;
+use crate::store::claims::{ClaimBoard, ClaimNext, ClaimTicket};
+use crate::store::clock::Clock;
+use crate::store::jobs::Jobs;
+use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
+use crate::store::sync::{SyncError, SyncHandle};
+use crate::ui::task::TaskAction;
+use crate::ui::task::segment3d::{Segment3dChrome, Segment3dView, segment3d_ui};
+use crate::ui::viewport3d::Viewport3dGpu;
+
+/// Whether this screen handles `task_type`.
+pub fn handles(task_type: TaskType) -> bool {
+    matches!(
+        task_type,
+        TaskType::PointCloudSemanticSegmentation
+            | TaskType::PointCloudSemanticSegmentationAdjustment
+    )
+}
+
+/// Whether `job` is a 3D segmentation job (one read of its spec; false when it cannot be read,
+/// so the image path reports the error).
+pub(super) async fn is_point_seg_job(jobs: &Jobs, job: &str) -> bool {
+    jobs.spec(job).await.is_ok_and(|spec| handles(task_type_of(&spec)))
+}
+
+/// A claimed segmentation task, loaded and ready to show.
+pub struct PointSegTask {
+    /// The job's name.
+    pub job_name: String,
+    /// The job's spec.
+    pub spec: JobSpec,
+    /// The claim.
+    pub ticket: ClaimTicket,
+    /// The claim board (release, decline).
+    pub board: Arc<ClaimBoard>,
+    /// The document, with earlier labels and the draft applied.
+    pub document: PointSegDocument,
+    /// The points, in the file's order.
+    pub cloud: Arc<PointCloud>,
+    /// Where the draft goes.
+    pub draft_key: DraftKey,
+    /// Whether a draft was restored.
+    pub resumed: bool,
+    /// Plain-text short instructions.
+    pub short_instructions: String,
+    /// Plain-text full instructions.
+    pub full_instructions: String,
+    /// Things the worker should know (a draft that could not be read, unknown earlier classes).
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Debug for PointSegTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PointSegTask")
+            .field("job_name", &self.job_name)
+            .field("object_id", &self.ticket.object_id)
+            .field("points", &self.cloud.len())
+            .finish()
+    }
+}
+
+/// Claims and opens the next segmentation task of `job`, as a [`Reply`].
+pub(super) async fn start(
+    jobs: &Jobs,
+    drafts: &Drafts,
+    job: &str,
+    worker: &str,
+    clock: Arc<dyn Clock>,
+) -> Reply {
+    match open(jobs, drafts, job, worker, clock).await {
+        Ok(task) => Reply::PointSegTask(Ok(Box::new(task))),
+        Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
+        Err(TaskError::Failed(e)) => Reply::PointSegTask(Err(e)),
+    }
+}
+
+/// The format of the frame: `source-ref-metadata.format`, else from the file's head and name.
+fn cloud_format(line: &ManifestLine, uri: &str, bytes: &[u8]) -> Result<CloudFormat, String> {
+    let declared = line
+        .extra
+        .get("source-ref-metadata")
+        .and_then(|m| m.get("format"))
+        .and_then(serde_json::Value::as_str);
+    match declared {
+        Some(f) => f.parse::<RawFormat>().map(CloudFormat::Raw).map_err(|e| format!("{uri}: {e}")),
+        None => CloudFormat::detect(std::path::Path::new(uri), bytes.get(..512).unwrap_or(bytes))
+            .ok_or_else(|| format!("{uri}: not a point-cloud format this app reads")),
+    }
+}
+
+async fn open(
+    jobs: &Jobs,
+    drafts: &Drafts,
+    name: &str,
+    worker: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<PointSegTask, TaskError> {
+    let JobContext { spec, task_type, labels, board, .. } =
+        job_context(jobs, name, clock).await.map_err(TaskError::Failed)?;
+    let config = labels
+        .ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
+
+    let held = board.held_by(worker).await?;
+    let ticket = match held.into_iter().next() {
+        Some(t) => t,
+        None => match board.claim_next(worker).await? {
+            ClaimNext::Claimed(t) => t,
+            ClaimNext::Unavailable(why) => {
+                return Err(TaskError::Unavailable(
+                    super::backend::unavailable_text(why).to_owned(),
+                ));
+            }
+        },
+    };
+
+    // The manifest line and its frame (spec §3.2).
+    let manifest = jobs.workspace().job_input_manifest(name).await?;
+    let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
+    let lines = InputManifest::parse(&text, &manifest.uri())?;
+    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
+        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
+    })?;
+    let DataSource::SourceRef(source) = &line.source else {
+        return Err(TaskError::Failed(format!(
+            "object {}: not a point cloud (the line has `source` text)",
+            ticket.object_id
+        )));
+    };
+    let bytes = jobs.workspace().store.get(&ObjectPath::parse(source)?, None).await?.bytes;
+    let format = cloud_format(&line, source, &bytes).map_err(TaskError::Failed)?;
+    let uri = source.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        PointCloud::load_bytes(&bytes, format, &uri, &LoadOptions::default())
+    })
+    .await
+    .map_err(|e| TaskError::Failed(e.to_string()))??;
+    if loaded.report.dropped_non_finite > 0 {
+        return Err(TaskError::Failed(format!(
+            "{source}: {} point(s) have non-finite coordinates; their labels could not line up \
+             with the file's points",
+            loaded.report.dropped_non_finite
+        )));
+    }
+    let cloud = Arc::new(loaded.cloud);
+
+    let mode = point_seg::audit_mode(task_type.is_adjustment(), &config);
+    let mut document = PointSegDocument::new(&config, cloud.len(), mode)?;
+    let mut notes = Vec::new();
+
+    // Earlier labels, for adjustment and verification.
+    if mode != AuditMode::Labeling {
+        let output_line = OutputLine::from_value(
+            line.to_value(),
+            &manifest.uri(),
+            Some(ticket.object_id as usize + 1),
+        )?;
+        let own = spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());
+        let pair = config
+            .audit_label_attribute_name
+            .as_deref()
+            .and_then(|a| output_line.label_pair(a))
+            .or_else(|| {
+                output_line.label_pairs().find(|p| {
+                    p.attribute != own
+                        && matches!(p.label, Some(Label::Ref(_)))
+                        && p.metadata.color_map.is_some()
+                })
+            });
+        match pair {
+            None => notes.push("No earlier label was found for this point cloud.".to_owned()),
+            Some(pair) => {
+                document = load_earlier(jobs, pair, document, &mut notes).await?;
+            }
+        }
+    }
+
+    let draft_key = DraftKey {
+        s3_output_path: ObjectPath::parse(&spec.output_config.s3_output_path)?,
+        job_name: name.to_owned(),
+        worker: worker.to_owned(),
+        object_id: ticket.object_id,
+        kms_key_id: spec.output_config.kms_key_id.clone(),
+    };
+    let mut resumed = false;
+    match drafts.load_draft(jobs.workspace().store.as_ref(), &draft_key).await {
+        Ok(Some((draft, _))) => match document.restore_draft(&draft.content) {
+            Ok(()) => resumed = true,
+            Err(e) => notes.push(format!("Your earlier draft could not be restored: {e}")),
+        },
+        Ok(None) => {}
+        Err(e) => notes.push(format!("Your earlier draft could not be read: {e}")),
+    }
+
+    let instructions = config.instructions.clone().unwrap_or_default();
+    let short = instructions
+        .short_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_else(|| spec.human_task_config.task_description.clone());
+    let full = instructions
+        .full_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_default();
+    Ok(PointSegTask {
+        job_name: name.to_owned(),
+        spec,
+        ticket,
+        board: Arc::new(board),
+        document,
+        cloud,
+        draft_key,
+        resumed,
+        short_instructions: short,
+        full_instructions: full,
+        notes,
+    })
+}
+
+/// Reads the earlier job's `.zlib` label file and maps its classes onto this job's by name.
+async fn load_earlier(
+    jobs: &Jobs,
+    pair: &LabelPair,
+    document: PointSegDocument,
+    notes: &mut Vec<String>,
+) -> Result<PointSegDocument, TaskError> {
+    let Some(Label::Ref(uri)) = &pair.label else {
+        notes.push(format!("The earlier label `{}` is not a point label file.", pair.attribute));
+        return Ok(document);
+    };
+    let bytes = jobs.workspace().store.get(&ObjectPath::parse(uri)?, None).await?.bytes;
+    let count = document.point_count();
+    let raw = crate::formats::output::point_labels::decode(&bytes, Some(count), uri)?;
+    let names: Vec<&str> = document.classes().iter().map(|c| c.name.as_str()).collect();
+    let color_map = pair.metadata.color_map.clone().unwrap_or_default();
+    let (labels, unknown) = point_seg::map_earlier_labels(&raw, &color_map, &names);
+    if unknown > 0 {
+        notes.push(format!(
+            "{unknown} point(s) had an earlier class this job does not know; they start unlabeled."
+        ));
+    }
+    let attributes = pair.metadata.dataset_object_attributes.clone().unwrap_or_default();
+    Ok(document.with_earlier(labels, &attributes)?)
+}
+
+/// The ordered draft writer of a segmentation session: snapshots are encoded off the UI thread
+/// and handed to the sync engine in order.
+type SegDraftWriter = (mpsc::Sender<(DraftKey, PointSegDocument)>, tokio::task::JoinHandle<()>);
+
+fn spawn_draft_writer(runtime: &tokio::runtime::Handle, sync: SyncHandle) -> SegDraftWriter {
+    let (tx, mut rx) = mpsc::channel::<(DraftKey, PointSegDocument)>(2);
+    let task = runtime.spawn(async move {
+        while let Some((key, doc)) = rx.recv().await {
+            let Ok(draft) = tokio::task::spawn_blocking(move || doc.to_draft()).await else {
+                continue;
+            };
+            loop {
+                match sync.save_draft(key.clone(), draft.clone()) {
+                    Ok(()) => break,
+                    Err(SyncError::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    Err(SyncError::Stopped) => return,
+                }
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// The open segmentation task and its screen.
+pub struct PointSegSession {
+    /// The task.
+    pub task: PointSegTask,
+    /// The screen; `None` when the app runs without wgpu.
+    pub view: Option<Segment3dView>,
+    upload: Option<std_mpsc::Receiver<Result<GpuPointCloud, String>>>,
+    status: String,
+    saved_revision: u64,
+    accepted_at_ms: i64,
+    active_ms: i64,
+    last_input_ms: i64,
+    notice: Option<String>,
+    busy: bool,
+    /// Set once submitted, released or declined: no more draft saves.
+    pub(super) finished: bool,
+    writer: Option<SegDraftWriter>,
+}
+
+impl std::fmt::Debug for PointSegSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PointSegSession").field("task", &self.task).finish()
+    }
+}
+
+impl PointSegSession {
+    /// The message shown to the worker, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Release/decline answered: leave (finished) or show why not.
+    pub(super) fn finished_reply(&mut self, message: &str) {
+        self.busy = false;
+        if !self.finished {
+            self.notice = Some(message.to_owned());
+        }
+    }
+
+    /// Hands the unsaved changes to the draft writer, closes it, and leaves its task in
+    /// `exit` (the app is closing).
+    pub(super) fn close(&mut self, exit: &super::ExitTasks) {
+        let Some((writer, task)) = self.writer.take() else { return };
+        let last = (!self.finished && self.task.document.revision() != self.saved_revision)
+            .then(|| (self.task.draft_key.clone(), self.task.document.without_history()));
+        if let Some(item) = last
+            && writer.try_send(item).is_err()
+        {
+            tracing::warn!("the last segmentation draft could not be queued at exit");
+        }
+        drop(writer);
+        exit.push(task);
+    }
+
+    fn save_draft(&mut self) {
+        let Some((writer, _)) = &self.writer else { return };
+        if self.finished || self.task.document.revision() == self.saved_revision {
+            return;
+        }
+        match writer.try_send((self.task.draft_key.clone(), self.task.document.without_history())) {
+            Ok(()) => self.saved_revision = self.task.document.revision(),
+            Err(mpsc::error::TrySendError::Full(_)) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
+            }
+        }
+    }
+}
+
+impl GroundworkApp {
+    /// The 3D renderers, created once on first use from eframe's wgpu state.
+    fn gpu3d(&mut self) -> Option<Arc<Viewport3dGpu>> {
+        if self.gpu3d.is_none() {
+            self.gpu3d = self.render_state.as_ref().map(Viewport3dGpu::new);
+        }
+        self.gpu3d.clone()
+    }
+
+    /// A session for an opened task: the screen, the GPU upload started on a worker thread, the
+    /// draft writer.
+    pub(super) fn new_point_seg_session(
+        &mut self,
+        ctx: &egui::Context,
+        task: PointSegTask,
+    ) -> PointSegSession {
+        let now = self.config.clock.now_ms();
+        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let gpu = self.gpu3d();
+        let (view, upload, status) = match gpu {
+            Some(gpu) => {
+                let (tx, rx) = std_mpsc::channel();
+                let renderer = Arc::clone(gpu.point_renderer());
+                let device = gpu.device().clone();
+                let cloud = Arc::clone(&task.cloud);
+                let ctx = ctx.clone();
+                self.backend.runtime().spawn_blocking(move || {
+                    let result = renderer
+                        .upload(&device, &cloud, &PointUploadOptions::default())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(result);
+                    ctx.request_repaint();
+                });
+                (Some(Segment3dView::new(gpu)), Some(rx), "Uploading the points…".to_owned())
+            }
+            None => (
+                None,
+                None,
+                "3D tasks need the wgpu renderer, and this window has none. Stop the task and \
+                 open it in a window with a GPU (or software Vulkan)."
+                    .to_owned(),
+            ),
+        };
+        let writer = self
+            .workspace
+            .as_ref()
+            .map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
+        PointSegSession {
+            saved_revision: task.document.revision(),
+            task,
+            view,
+            upload,
+            status,
+            accepted_at_ms: now,
+            active_ms: 0,
+            last_input_ms: now,
+            notice,
+            busy: false,
+            finished: false,
+            writer,
+        }
+    }
+
+    /// The segmentation screen; returns true to go back home.
+    pub(super) fn point_seg_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut PointSegSession,
+    ) -> bool {
+        let now = self.config.clock.now_ms();
+        if ui.input(|i| !i.events.is_empty() || i.pointer.is_moving()) {
+            session.active_ms += (now - session.last_input_ms).clamp(0, 30_000);
+            session.last_input_ms = now;
+        }
+        // The upload finished?
+        if let Some(rx) = &session.upload
+            && let Ok(result) = rx.try_recv()
+        {
+            session.upload = None;
+            match (result, &mut session.view) {
+                (Ok(gpu_cloud), Some(view)) => {
+                    view.set_cloud(
+                        Arc::clone(&session.task.cloud),
+                        Arc::new(gpu_cloud),
+                        &session.task.document,
+                    );
+                }
+                (Err(e), _) => session.status = format!("The points could not be uploaded: {e}"),
+                (Ok(_), None) => {}
+            }
+        }
+        let s = &mut *session;
+        let sync = self.sync_badge().unwrap_or_default();
+        let chrome = Segment3dChrome {
+            title: &s.task.spec.human_task_config.task_title,
+            job_name: &s.task.job_name,
+            object_id: s.task.ticket.object_id,
+            short_instructions: &s.task.short_instructions,
+            full_instructions: &s.task.full_instructions,
+            time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+            sync,
+            status: &s.status,
+            notice: s.notice.as_deref(),
+            busy: s.busy,
+            resumed: s.task.resumed,
+        };
+        let actions = match &mut s.view {
+            Some(view) => segment3d_ui(ui, view, &mut s.task.document, &chrome),
+            None => no_gpu_ui(ui, &chrome),
+        };
+        if !s.task.document.in_stroke() {
+            s.save_draft();
+        }
+        let mut leave = false;
+        for action in actions {
+            match action {
+                TaskAction::Submit => leave |= self.submit_point_seg(s),
+                TaskAction::StopAndResume => {
+                    s.task.document.end_stroke();
+                    s.save_draft();
+                    self.notice = Some(
+                        "Your work is saved; start working on this job again to resume.".into(),
+                    );
+                    self.refresh_jobs();
+                    leave = true;
+                }
+                TaskAction::Release | TaskAction::Decline => {
+                    if let Some(ws) = &self.workspace {
+                        s.busy = true;
+                        s.finished = true;
+                        self.pending += 1;
+                        self.backend.finish_task(
+                            s.task.board.clone(),
+                            s.task.ticket.clone(),
+                            action == TaskAction::Decline,
+                            ws.drafts.clone(),
+                            s.task.draft_key.clone(),
+                        );
+                    }
+                }
+                TaskAction::DismissNotice => s.notice = None,
+                TaskAction::AdjustImage { .. } => {}
+            }
+        }
+        if leave {
+            // The writer finishes the saves it holds, then ends.
+            s.writer = None;
+        }
+        ui.ctx().request_repaint_after(Duration::from_secs(1));
+        leave
+    }
+
+    /// Submits through the outbox. Returns true when the screen should close.
+    fn submit_point_seg(&mut self, s: &mut PointSegSession) -> bool {
+        let Some(ws) = &self.workspace else { return false };
+        s.task.document.end_stroke();
+        let answer = match s.task.document.answer_content() {
+            Ok(a) => a,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let output = match ObjectPath::parse(&s.task.spec.output_config.s3_output_path) {
+            Ok(p) => p,
+            Err(e) => {
+                s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
+        let request = SubmissionRequest {
+            s3_output_path: output,
+            job_name: s.task.job_name.clone(),
+            kms_key_id: s.task.spec.output_config.kms_key_id.clone(),
+            object_id: s.task.ticket.object_id,
+            slot: s.task.ticket.slot,
+            worker: s.task.ticket.worker.clone(),
+            claimed_at_ms: s.task.ticket.claimed_at_ms,
+            accepted_at_ms: s.accepted_at_ms,
+            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
+            worker_metadata: None,
+            answer_content: answer,
+        };
+        match ws.sync.enqueue(request) {
+            Ok(()) => {
+                s.finished = true;
+                self.backend.discard_after_submit(
+                    ws.sync.clone(),
+                    ws.drafts.clone(),
+                    s.task.draft_key.clone(),
+                );
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.refresh_jobs();
+                true
+            }
+            Err(SyncError::Busy) => {
+                s.notice = Some("The outbox is busy; submit again in a moment.".into());
+                false
+            }
+            Err(SyncError::Stopped) => {
+                s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// Without wgpu: the task's chrome and why the points cannot be shown.
+fn no_gpu_ui(ui: &mut egui::Ui, chrome: &Segment3dChrome<'_>) -> Vec<TaskAction> {
+    use crate::ui::command::{self, all};
+    let mut actions = Vec::new();
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.vertical_centered(|ui| {
+            ui.add_space(120.0);
+            ui.heading(chrome.title);
+            ui.label(chrome.status);
+            ui.add_space(crate::ui::theme::SPACE);
+            ui.horizontal(|ui| {
+                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
+                    actions.push(TaskAction::StopAndResume);
+                }
+                if command::button(ui, &all::RELEASE, !chrome.busy) {
+                    actions.push(TaskAction::Release);
+                }
+            });
+        });
+    });
+    actions
+}
