@@ -9,6 +9,8 @@
 //! Without a GPU adapter the tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -298,8 +300,7 @@ fn paint_with_brush_and_lasso_submit_and_find_the_classes() {
     // The Ground Truth output, once the lifecycle consolidates 3D segmentation.
     let jobs = h.state().jobs_service().unwrap().clone();
     let output = env.runtime.block_on(async {
-        use groundwork::store::lifecycle::Lifecycle;
-        let report = Lifecycle::open(&jobs, JOB).await.unwrap().run_pending().await.unwrap();
+        let report = support::consolidate_job(&jobs, JOB).await;
         assert!(report.unsupported.is_empty(), "{report:?}");
         let prefix = ObjectPath::parse(&format!(
             "s3://groundwork-demo/output/{JOB}/annotations/consolidated-annotation/output/"

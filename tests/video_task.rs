@@ -5,6 +5,8 @@
 //! `SeqLabel` and, after consolidation, in `SeqLabel.json` and the output manifest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -231,14 +233,13 @@ fn track_one_object_over_ten_frames_from_two_keyframes() {
 /// output manifest line pointing at it (spec §5.11).
 #[test]
 fn tracked_boxes_reach_seq_label_json() {
-    use groundwork::store::lifecycle::Lifecycle;
     let env = env();
     let mut h = harness(&env, false);
     track_one_car(&mut h);
     let _ = submit_and_collect(&env, &mut h);
     let jobs = h.state().jobs_service().unwrap().clone();
     env.runtime.block_on(async {
-        Lifecycle::open(&jobs, JOB).await.unwrap().run_pending().await.unwrap();
+        support::consolidate_job(&jobs, JOB).await;
         let store = &jobs.workspace().store;
         let manifest = ObjectPath::parse(&format!(
             "s3://groundwork-demo/output/{JOB}/manifests/output/output.manifest"

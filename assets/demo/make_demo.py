@@ -257,3 +257,38 @@ job("review-sentiment", "review-sentiment", "text.manifest", "sentiment-labels.j
 job("crossing-tracking", "crossing-tracking-ref", "video.manifest", "video-labels.json", "VideoObjectTracking", "Track road users", "Track every car and pedestrian across frames.", 1, 259200, ui("VideoObjectTracking"))
 job("street-cuboids", "street-cuboids", "pointcloud.manifest", "pointcloud-labels.json", "3DPointCloudObjectDetection", "Cuboids around cars", "Draw a cuboid around every car and pole.", 1, 259200, ui("PointCloudObjectDetection"))
 job("street-pointseg", "street-pointseg-ref", "pointcloud.manifest", "pointseg-labels.json", "3DPointCloudSemanticSegmentation", "Paint the street's points", "Paint every point with its class.", 1, 259200, ui("PointCloudSemanticSegmentation"))
+
+# Point-cloud sequence (3D object tracking): the street again, 4 frames, a car driving past a
+# parked one; world coordinates shared by all frames, identity ego pose, the front camera.
+seq_rng = random.Random(17)
+def box_points(r, n, center, size, yaw):
+    (cx, cy, cz), (l, w, hgt) = center, size
+    out = []
+    for _ in range(n):
+        u, v, s = r.uniform(-l / 2, l / 2), r.uniform(-w / 2, w / 2), r.uniform(-hgt / 2, hgt / 2)
+        face = r.randint(0, 2)
+        if face == 0: u = r.choice([-l / 2, l / 2])
+        elif face == 1: v = r.choice([-w / 2, w / 2])
+        else: s = hgt / 2
+        out.append((cx + u * math.cos(yaw) - v * math.sin(yaw), cy + u * math.sin(yaw) + v * math.cos(yaw), cz + s, r.uniform(0.7, 0.95)))
+    return out
+seq_frames = []
+for f in range(4):
+    pts = []
+    for _ in range(4000):
+        x, y = seq_rng.uniform(-25, 25), seq_rng.uniform(-10, 10)
+        pts.append((x, y, seq_rng.gauss(0, 0.03), seq_rng.uniform(0.1, 0.3)))
+    for _ in range(1200):
+        pts.append((seq_rng.uniform(-25, 25), 10 + seq_rng.gauss(0, 0.02), seq_rng.uniform(0, 6), seq_rng.uniform(0.4, 0.6)))
+    pts += box_points(seq_rng, 1200, (-9.0 + 4.0 * f, -3.0, 0.8), (4.4, 1.9, 1.6), 0.05 * f)
+    pts += box_points(seq_rng, 900, (7.0, 4.0, 0.75), (4.0, 1.8, 1.5), -0.1)
+    name = f"frame-{f:02d}.bin"
+    write(os.path.join(B, "pointclouds", "street-seq", name), b"".join(struct.pack("<4f", *p) for p in pts))
+    seq_frames.append({"frame-no": f, "unix-timestamp": 1700000100 + f * 0.1, "frame": name, "format": "binary/xyzi",
+                       "ego-vehicle-pose": {"position": {"x": 0, "y": 0, "z": 0}, "heading": {"qx": 0, "qy": 0, "qz": 0, "qw": 1}},
+                       "prefix": s3("pointclouds/"),
+                       "images": [{"image-path": "camera-front-0000.jpg", "unix-timestamp": 1700000100 + f * 0.1, "fx": 520.0, "fy": 520.0, "cx": 320.0, "cy": 200.0,
+                                   "position": {"x": 0, "y": 0, "z": 1.6}, "heading": {"qx": -0.5, "qy": 0.5, "qz": -0.5, "qw": 0.5}, "camera-model": "pinhole"}]})
+write(os.path.join(B, "pointclouds", "street-seq.json"), json.dumps({"seq-no": 1, "prefix": s3("pointclouds/street-seq/"), "number-of-frames": len(seq_frames), "frames": seq_frames}, indent=2) + "\n")
+write(os.path.join(B, "manifests", "pointcloud-seq.manifest"), jsonl([{"source-ref": s3("pointclouds/street-seq.json")}]))
+job("street-tracking", "street-tracking-ref", "pointcloud-seq.manifest", "pointcloud-labels.json", "3DPointCloudObjectTracking", "Track the cars", "Track every car and pole through the frames.", 1, 259200, ui("PointCloudObjectTracking"))

@@ -8,6 +8,7 @@
 mod error;
 
 pub mod consolidate;
+pub mod cuboids;
 pub mod document;
 pub mod point_seg;
 pub mod video;

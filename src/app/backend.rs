@@ -94,6 +94,8 @@ pub enum Reply {
     Jobs(Result<Vec<JobRow>, String>),
     /// A task was claimed and loaded.
     Task(Result<Box<OpenedTask>, String>),
+    /// A 3D cuboid task was claimed and loaded.
+    Cloud(Result<Box<super::cloud::OpenedCloudTask>, String>),
     /// A 3D point-cloud segmentation task was claimed and loaded.
     PointSegTask(Result<Box<super::segment3d::PointSegTask>, String>),
     /// Nothing to claim, and why.
@@ -280,6 +282,11 @@ impl Backend {
             }
             if super::video::is_video_job(&jobs, &job).await {
                 return super::video::start(&jobs, &drafts, &job, &worker, clock).await;
+            }
+            if let Some(reply) =
+                super::cloud::open_if_cloud(&jobs, &drafts, &job, &worker, clock.clone()).await
+            {
+                return reply;
             }
             match open_task(&jobs, &drafts, &job, &worker, clock).await {
                 Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
@@ -499,7 +506,8 @@ async fn list_jobs(
             },
             supported: ctx.template.is_some()
                 || super::segment3d::handles(ctx.task_type)
-                || super::video::is_video_task(ctx.task_type),
+                || super::video::is_video_task(ctx.task_type)
+                || crate::annotation::cuboids::CuboidTaskKind::of(ctx.task_type).is_some(),
             status: summary.labeling_job_status.as_str().to_owned(),
             labeled: c.total_labeled,
             total,

@@ -7,6 +7,7 @@
 //! May use every layer below it; nothing uses it but `main`.
 
 pub mod backend;
+pub mod cloud;
 pub mod frames;
 pub mod images;
 pub mod recent;
@@ -135,6 +136,7 @@ struct TaskSession {
 enum Screen {
     Home,
     Task(Box<TaskSession>),
+    Cloud(Box<cloud::CloudSession>),
     PointSeg(Box<segment3d::PointSegSession>),
     Author(Box<AuthorSession>),
     Video(Box<video::VideoSession>),
@@ -226,6 +228,7 @@ impl GroundworkApp {
         match self.screen {
             Screen::Home => "home",
             Screen::Task(_) => "task",
+            Screen::Cloud(_) => "cloud",
             Screen::PointSeg(_) => "segment3d",
             Screen::Author(_) => "author",
             Screen::Video(_) => "video",
@@ -268,8 +271,25 @@ impl GroundworkApp {
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
             Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::Cloud(s) => Some(s.task_ids()),
             Screen::PointSeg(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
             Screen::Video(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            _ => None,
+        }
+    }
+
+    /// The open 3D task's session.
+    pub fn cloud_session(&self) -> Option<&cloud::CloudSession> {
+        match &self.screen {
+            Screen::Cloud(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The open 3D task's session, mutable (tests and benchmarks drive its view).
+    pub fn cloud_session_mut(&mut self) -> Option<&mut cloud::CloudSession> {
+        match &mut self.screen {
+            Screen::Cloud(s) => Some(s),
             _ => None,
         }
     }
@@ -293,6 +313,7 @@ impl GroundworkApp {
     pub fn notice(&self) -> Option<&str> {
         match &self.screen {
             Screen::Task(s) if s.notice.is_some() => s.notice.as_deref(),
+            Screen::Cloud(s) if s.notice.is_some() => s.notice.as_deref(),
             Screen::PointSeg(s) if s.notice().is_some() => s.notice(),
             Screen::Video(s) if s.notice().is_some() => s.notice(),
             _ => self.notice.as_deref(),
@@ -372,6 +393,15 @@ impl GroundworkApp {
                 self.notice = None;
                 self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
             }
+            Reply::Cloud(Ok(task)) => {
+                self.starting = false;
+                self.notice = None;
+                self.open_cloud(ctx, *task);
+            }
+            Reply::Cloud(Err(e)) => {
+                self.starting = false;
+                self.notice = Some(e);
+            }
             Reply::PointSegTask(Ok(task)) => {
                 self.starting = false;
                 self.notice = None;
@@ -406,6 +436,13 @@ impl GroundworkApp {
                     Err(e) => e,
                 };
                 if let Screen::Task(s) = &mut self.screen {
+                    s.busy = false;
+                    if s.finished {
+                        self.screen = Screen::Home;
+                    } else {
+                        s.notice = Some(message.clone());
+                    }
+                } else if let Screen::Cloud(s) = &mut self.screen {
                     s.busy = false;
                     if s.finished {
                         self.screen = Screen::Home;
@@ -766,6 +803,13 @@ impl eframe::App for GroundworkApp {
                     other => other,
                 }
             }
+            Screen::Cloud(mut session) => {
+                let leave = self.cloud_ui(ui, &mut session);
+                match std::mem::replace(&mut self.screen, Screen::Home) {
+                    Screen::Home if !leave => Screen::Cloud(session),
+                    other => other,
+                }
+            }
             Screen::PointSeg(mut session) => {
                 let leave = self.point_seg_ui(ui, &mut session);
                 match std::mem::replace(&mut self.screen, Screen::Home) {
@@ -789,6 +833,7 @@ impl eframe::App for GroundworkApp {
                     task @ Screen::Task(_) => task,
                     task @ Screen::PointSeg(_) => task,
                     video @ Screen::Video(_) => video,
+                    task @ Screen::Cloud(_) => task,
                     _ if leave => Screen::Home,
                     _ => Screen::Author(session),
                 }
@@ -804,6 +849,13 @@ impl Drop for GroundworkApp {
     /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
     /// until they are saved ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
+        let mut screen = std::mem::replace(&mut self.screen, Screen::Home);
+        if let Screen::Cloud(s) = &mut screen
+            && !s.finished
+        {
+            self.save_cloud_draft(s);
+        }
+        self.screen = screen;
         if let Screen::PointSeg(s) = &mut self.screen {
             s.close(&self.config.exit_tasks);
         }

@@ -11,6 +11,8 @@
 pub mod boxes;
 pub mod camera;
 pub mod cuboid;
+pub mod fit;
+pub mod sensor;
 pub mod view2d;
 
 pub use camera::{Camera, Projection, Ray, StandardView, Viewport};

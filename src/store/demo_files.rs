@@ -21,6 +21,7 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
         "jobs/street-segmentation.json",
         include_bytes!("../../assets/demo/jobs/street-segmentation.json"),
     ),
+    ("jobs/street-tracking.json", include_bytes!("../../assets/demo/jobs/street-tracking.json")),
     (
         "workspace/groundwork-demo/config/pointcloud-labels.json",
         include_bytes!("../../assets/demo/workspace/groundwork-demo/config/pointcloud-labels.json"),
@@ -150,6 +151,12 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/images.manifest"),
     ),
     (
+        "workspace/groundwork-demo/manifests/pointcloud-seq.manifest",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/manifests/pointcloud-seq.manifest"
+        ),
+    ),
+    (
         "workspace/groundwork-demo/manifests/pointcloud.manifest",
         include_bytes!("../../assets/demo/workspace/groundwork-demo/manifests/pointcloud.manifest"),
     ),
@@ -176,6 +183,34 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
     (
         "workspace/groundwork-demo/pointclouds/street-0000.bin",
         include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-0000.bin"),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq.json",
+        include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq.json"),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-01.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-02.bin"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-03.bin"
+        ),
     ),
     (
         "workspace/groundwork-demo/text/review-01.txt",

@@ -455,3 +455,90 @@ mod tests {
         }
     }
 }
+
+/// Commands of the 3D cuboid task screen ([`crate::ui::task::cloud`]), Ground Truth's shortcuts
+/// where spec §10.2 names them. Arrow keys move the selected cuboid (the camera without one),
+/// Q/E lower/raise it, A/D turn it, W/S zoom; Shift takes larger steps.
+pub mod cuboid {
+    use super::{Command, ctrl, key};
+    use egui::{Key, KeyboardShortcut, Modifiers};
+
+    const GROUP: &str = "Cuboids";
+
+    const fn cmd(label: &'static str, shortcut: Option<KeyboardShortcut>) -> Command {
+        Command { id: label, label, shortcut, group: GROUP }
+    }
+
+    const fn alt(k: Key) -> Option<KeyboardShortcut> {
+        Some(KeyboardShortcut::new(Modifiers::ALT, k))
+    }
+
+    const fn shift(k: Key) -> Option<KeyboardShortcut> {
+        Some(KeyboardShortcut::new(Modifiers::SHIFT, k))
+    }
+
+    /// Places a new cuboid with two clicks (back and front of the object).
+    pub const NEW: Command = cmd("New cuboid", key(Key::N));
+    /// Snaps the selected cuboid to the points it encloses.
+    pub const FIT: Command = cmd("Fit to points", alt(Key::O));
+    /// Rests the selected cuboid on the ground.
+    pub const GROUND: Command = cmd("Set to ground", alt(Key::G));
+    /// Hides or shows the ground points.
+    pub const TOGGLE_GROUND: Command = cmd("Hide ground", key(Key::G));
+    /// Deletes the selected object in this frame.
+    pub const DELETE: Command = cmd("Delete in this frame", key(Key::Delete));
+    /// Deletes the selected object in every frame.
+    pub const DELETE_ALL: Command = cmd("Delete in all frames", shift(Key::Delete));
+    /// Deletes the selected object in the frames before this one.
+    pub const DELETE_PREVIOUS: Command = cmd("Delete in previous frames", None);
+    /// Deletes the selected object in the frames after this one.
+    pub const DELETE_NEXT: Command = cmd("Delete in next frames", None);
+    /// Copies the selected cuboid to the next frame.
+    pub const COPY_NEXT: Command = cmd("Copy to next frame", ctrl(Key::Period));
+    /// Makes this frame a keyframe of the selected object (or an interpolated frame again).
+    pub const KEYFRAME: Command = cmd("Toggle keyframe", key(Key::K));
+    /// Selects the previous object.
+    pub const PREVIOUS_LABEL: Command = cmd("Previous label", key(Key::OpenBracket));
+    /// Selects the next object.
+    pub const NEXT_LABEL: Command = cmd("Next label", key(Key::CloseBracket));
+    /// The previous frame.
+    pub const PREVIOUS_FRAME: Command = cmd("Previous frame", key(Key::Comma));
+    /// The next frame.
+    pub const NEXT_FRAME: Command = cmd("Next frame", key(Key::Period));
+    /// Frames the selected cuboid in the 3D view.
+    pub const FOCUS: Command = cmd("Focus selection", key(Key::Z));
+    /// Next point colour mode.
+    pub const COLOR_MODE: Command = cmd("Next colour mode", key(Key::C));
+    /// Projects the points onto the camera image.
+    pub const CAMERA_POINTS: Command = cmd("Points in image", key(Key::P));
+    /// Shows the cuboids in the camera image.
+    pub const CAMERA_CUBOIDS: Command = cmd("Cuboids in image", key(Key::B));
+    /// Sets the camera box from the selected cuboid's projection (3D-2D linking).
+    pub const BOX_FROM_CUBOID: Command = cmd("Box from cuboid", None);
+    /// Cancels creation or clears the selection.
+    pub const CANCEL: Command = cmd("Cancel / deselect", key(Key::Escape));
+
+    /// Every cuboid command, in display order.
+    pub const ALL: &[Command] = &[
+        NEW,
+        FIT,
+        GROUND,
+        TOGGLE_GROUND,
+        DELETE,
+        DELETE_ALL,
+        DELETE_PREVIOUS,
+        DELETE_NEXT,
+        COPY_NEXT,
+        KEYFRAME,
+        PREVIOUS_LABEL,
+        NEXT_LABEL,
+        PREVIOUS_FRAME,
+        NEXT_FRAME,
+        FOCUS,
+        COLOR_MODE,
+        CAMERA_POINTS,
+        CAMERA_CUBOIDS,
+        BOX_FROM_CUBOID,
+        CANCEL,
+    ];
+}

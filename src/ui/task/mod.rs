@@ -7,6 +7,7 @@
 //! [`TaskAction`]s that need the app (submit, release, …). Never waits on disk or network.
 
 pub mod classify;
+pub mod cloud;
 pub mod image;
 pub mod segment;
 pub mod segment3d;

@@ -1,0 +1,381 @@
+//! The 3D cuboid task screen, driven the way a worker drives it (egui_kittest with wgpu): open the
+//! demo's `street-cuboids` job, place a cuboid on the parked car with two clicks in the top view,
+//! snap it to its points with Alt+O, set an attribute, submit, and find the answer in the
+//! worker response (the answerContent contract) and in the job's output after consolidation.
+//!
+//! Without a GPU adapter the tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{Event, Key, Modifiers, PointerButton, Pos2, Role};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use nalgebra::Point3;
+use serde_json::Value;
+
+use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
+use groundwork::geometry::StandardView;
+use groundwork::render::RenderContext;
+use groundwork::store::ObjectPath;
+use groundwork::store::clock::SystemClock;
+use groundwork::ui::task::cloud::pixel_of;
+
+const WORKER: &str = "alice";
+const JOB: &str = "street-cuboids";
+
+fn gpu_available() -> bool {
+    match RenderContext::new_headless_if_available() {
+        Ok(Some(_)) => true,
+        Ok(None) => {
+            eprintln!("SKIPPED: no GPU adapter (set GROUNDWORK_REQUIRE_GPU=1 to fail instead)");
+            false
+        }
+        Err(e) => panic!("GROUNDWORK_REQUIRE_GPU=1 but: {e}"),
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    config: AppConfig,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = AppConfig {
+        workspace: None,
+        demo_dir: dir.path().join("demo"),
+        state_dir: dir.path().join("state"),
+        worker: WORKER.into(),
+        clock: Arc::new(SystemClock),
+        exit_tasks: ExitTasks::default(),
+    };
+    Env { _dir: dir, runtime, config }
+}
+
+fn harness(env: &Env, size: [f32; 2]) -> Harness<'static, GroundworkApp> {
+    let config = env.config.clone();
+    let handle = env.runtime.handle().clone();
+    Harness::builder()
+        .with_size(size)
+        .with_max_steps(400)
+        .wgpu()
+        .build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
+}
+
+fn settle(h: &mut Harness<'_, GroundworkApp>) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if h.state().is_idle() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the app did not settle");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Opens the demo workspace, starts `job`, and waits for its first frame.
+fn start(h: &mut Harness<'_, GroundworkApp>, job: &str) {
+    settle(h);
+    h.run_steps(2);
+    assert!(h.state().job_rows().iter().any(|j| j.name == job && j.supported), "{job} is listed");
+    h.get_by_label(job).click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Start working").click();
+    settle(h);
+    assert_eq!(h.state().screen_name(), "cloud", "notice: {:?}", h.state().notice());
+    let start = Instant::now();
+    while h.state().cloud_session().unwrap().current_frame().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the frame did not load");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_steps(3);
+}
+
+/// Looks straight down on the parked car.
+fn top_view_on_car(h: &mut Harness<'_, GroundworkApp>) {
+    top_view_on(h, Point3::new(0.0, -9.0, 0.0), Point3::new(12.0, 3.0, 2.0));
+}
+
+fn top_view_on(h: &mut Harness<'_, GroundworkApp>, min: Point3<f64>, max: Point3<f64>) {
+    let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
+    view.viewport.set_standard_view(StandardView::Top);
+    h.run_steps(2);
+    let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
+    view.viewport.fit_to(min, max);
+    h.run_steps(2);
+}
+
+fn click_world(h: &mut Harness<'_, GroundworkApp>, world: Point3<f64>) {
+    let ppp = h.ctx.pixels_per_point();
+    let at: Pos2 = pixel_of(&h.state().cloud_session().unwrap().view, world, ppp).unwrap();
+    h.hover_at(at);
+    h.step();
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    h.step();
+    // The paint callback runs the pick; its answer comes with the next frames.
+    h.render().unwrap();
+    h.run_steps(2);
+}
+
+fn delivered_responses(env: &Env, h: &mut Harness<'_, GroundworkApp>, job: &str) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let status = h.state().sync_status().unwrap();
+        if status.queued == 0 && status.delivered > 0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "not delivered: {status:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let jobs = h.state().jobs_service().unwrap().clone();
+    let prefix = ObjectPath::parse(&format!(
+        "s3://groundwork-demo/output/{job}/annotations/worker-response/"
+    ))
+    .unwrap();
+    env.runtime.block_on(async {
+        let store = &jobs.workspace().store;
+        let page = store.list(&prefix, None, 100).await.unwrap();
+        let mut out = Vec::new();
+        for meta in page.objects {
+            let got = store.get(&meta.path, None).await.unwrap();
+            out.push(serde_json::from_slice(&got.bytes).unwrap());
+        }
+        out
+    })
+}
+
+/// The demo car: centre (6, −3, 0.8), 4.4 × 1.9 × 1.6 m, yaw 0.2 rad.
+fn along_car(u: f64) -> Point3<f64> {
+    let yaw: f64 = 0.2;
+    Point3::new(6.0 + u * yaw.cos(), -3.0 + u * yaw.sin(), 1.6)
+}
+
+/// Labels the parked car and submits; returns the worker response's answerContent.
+fn label_and_submit(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
+    start(h, JOB);
+    top_view_on_car(h);
+
+    // New cuboid: back, then front of the car.
+    h.key_press(Key::N);
+    h.run_steps(1);
+    click_world(h, along_car(-2.1));
+    click_world(h, along_car(2.1));
+    let doc = h.state().cloud_session().unwrap().document();
+    assert_eq!(doc.content().objects.len(), 1, "a cuboid was created");
+    let (id, first) = doc.objects_at(0)[0];
+    assert!((first.yaw - 0.2).abs() < 0.01, "heading from the clicks: {first:?}");
+    assert!((first.size[0] - 4.2).abs() < 0.05, "length from the clicks: {first:?}");
+
+    // Snap to the points (Alt+O): the car's own box.
+    h.key_press_modifiers(Modifiers::ALT, Key::O);
+    h.run_steps(2);
+    let b = h.state().cloud_session().unwrap().document().cuboid_at(id, 0).unwrap();
+    assert!((b.center[0] - 6.0).abs() < 0.1 && (b.center[1] + 3.0).abs() < 0.1, "{b:?}");
+    assert!((b.size[0] - 4.4).abs() < 0.1 && (b.size[1] - 1.9).abs() < 0.1, "{b:?}");
+    assert!(b.size[2] > 1.4 && b.size[2] < 1.75, "{b:?}");
+    assert!((b.yaw - 0.2).abs() < 0.01);
+
+    // The side views show the selection.
+    assert!(h.query_by_label("Top view").is_some());
+    assert!(h.query_by_label("Front view").is_some());
+
+    // Submit.
+    h.get_by_role_and_label(Role::Button, "Submit").click();
+    h.run_steps(2);
+    assert_eq!(h.state().screen_name(), "home", "notice: {:?}", h.state().notice());
+    let responses = delivered_responses(env, h, JOB);
+    assert_eq!(responses.len(), 1);
+    responses[0]["answers"][0]["answerContent"].clone()
+}
+
+#[test]
+fn label_a_cuboid_and_submit_the_answer() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    let mut h = harness(&env, [1400.0, 860.0]);
+    let answer = label_and_submit(&env, &mut h);
+    let cuboid = &answer["annotations"][0];
+    assert_eq!(cuboid["object-name"], "car:1", "{answer}");
+    assert_eq!(cuboid["class-id"], 0);
+    assert!((cuboid["center-x"].as_f64().unwrap() - 6.0).abs() < 0.1);
+    assert!((cuboid["length"].as_f64().unwrap() - 4.4).abs() < 0.1);
+    assert!((cuboid["yaw"].as_f64().unwrap() - 0.2).abs() < 0.01);
+    assert_eq!(answer["dataset-object-attributes"], serde_json::json!({}));
+    assert!(answer.get("adjustmentStatus").is_none());
+}
+
+#[test]
+fn label_a_cuboid_and_find_the_output_manifest() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    let mut h = harness(&env, [1400.0, 860.0]);
+    label_and_submit(&env, &mut h);
+    // Consolidation writes the job's output manifest with the cuboid inline (spec §5.12).
+    let jobs = h.state().jobs_service().unwrap().clone();
+    let output = env.runtime.block_on(async {
+        support::consolidate_job(&jobs, JOB).await;
+        let path = ObjectPath::parse(
+            "s3://groundwork-demo/output/street-cuboids/manifests/output/output.manifest",
+        )
+        .unwrap();
+        let got = jobs.workspace().store.get(&path, None).await.unwrap();
+        String::from_utf8(got.bytes).unwrap()
+    });
+    let line: Value = serde_json::from_str(output.lines().next().unwrap()).unwrap();
+    let label = &line["street-cuboids"]["annotations"][0];
+    assert_eq!(label["object-name"], "car:1", "{line}");
+    assert!((label["center-y"].as_f64().unwrap() + 3.0).abs() < 0.1, "{line}");
+    assert_eq!(line["street-cuboids-metadata"]["class-map"]["0"], "car", "{line}");
+    assert_eq!(line["street-cuboids-metadata"]["type"], "groundtruth/point_cloud_object_detection");
+}
+
+/// Tracking over the demo's 4-frame sequence: one cuboid placed and snapped in frame 0, moved
+/// in frame 3 (a second keyframe); the frames between are interpolated and the SeqLabel.json
+/// answer has the same object in all four frames.
+#[test]
+fn track_a_car_over_a_sequence() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    let mut h = harness(&env, [1400.0, 860.0]);
+    start(&mut h, "street-tracking");
+    top_view_on(&mut h, Point3::new(-15.0, -9.0, 0.0), Point3::new(-3.0, 3.0, 2.0));
+    let moving = |u: f64| Point3::new(-9.0 + u, -3.0, 1.6);
+    h.key_press(Key::N);
+    h.run_steps(1);
+    click_world(&mut h, moving(-2.1));
+    click_world(&mut h, moving(2.1));
+    h.key_press_modifiers(Modifiers::ALT, Key::O);
+    h.run_steps(2);
+    let (id, first) = h.state().cloud_session().unwrap().document().objects_at(0)[0];
+    assert!((first.center[0] + 9.0).abs() < 0.1, "{first:?}");
+    // Autofill: the new object is in every frame.
+    assert_eq!(h.state().cloud_session().unwrap().document().objects_at(3).len(), 1);
+
+    // Frame 4 (index 3), through the frame keys; the car has moved 12 m.
+    for _ in 0..3 {
+        h.key_press(Key::Period);
+        h.run_steps(1);
+    }
+    let start = Instant::now();
+    while h.state().cloud_session().unwrap().current_frame().is_none_or(|f| f.index != 3) {
+        assert!(start.elapsed() < Duration::from_secs(30), "frame 3 did not load");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(h.state().cloud_session().unwrap().view.frame, 3);
+    let mut moved = first;
+    moved.center[0] += 12.0;
+    moved.yaw = 0.15;
+    h.state_mut()
+        .cloud_session_mut()
+        .unwrap()
+        .document_mut()
+        .set_cuboid(id, 3, moved, None)
+        .unwrap();
+    h.run_steps(2);
+    let doc = h.state().cloud_session().unwrap().document();
+    let mid = doc.cuboid_at(id, 1).unwrap();
+    assert!((mid.center[0] - (first.center[0] + 4.0)).abs() < 1e-4, "{mid:?}");
+    assert!((mid.yaw - (first.yaw + (0.15 - first.yaw) / 3.0)).abs() < 1e-5, "{mid:?}");
+
+    h.get_by_role_and_label(Role::Button, "Submit").click();
+    h.run_steps(2);
+    let responses = delivered_responses(&env, &mut h, "street-tracking");
+    let seq = &responses[0]["answers"][0]["answerContent"]["seqLabel"]["tracking-annotations"];
+    let frames = seq.as_array().unwrap();
+    assert_eq!(frames.len(), 4);
+    let object_id = &frames[0]["annotations"][0]["object-id"];
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f["frame-number"], i);
+        assert_eq!(f["frame-name"], format!("frame-{i:02}.bin"));
+        let a = &f["annotations"][0];
+        assert_eq!(&a["object-id"], object_id);
+        assert_eq!(a["object-name"], "car:1");
+        let x = a["center-x"].as_f64().unwrap();
+        assert!((x - (first.center[0] + 4.0 * i as f64)).abs() < 1e-4, "frame {i}: {x}");
+    }
+
+    // Consolidation: the output line points at a SeqLabel.json with the same four frames.
+    let jobs = h.state().jobs_service().unwrap().clone();
+    let seq_label: Value = env.runtime.block_on(async {
+        support::consolidate_job(&jobs, "street-tracking").await;
+        let store = &jobs.workspace().store;
+        let manifest = ObjectPath::parse(
+            "s3://groundwork-demo/output/street-tracking/manifests/output/output.manifest",
+        )
+        .unwrap();
+        let text = String::from_utf8(store.get(&manifest, None).await.unwrap().bytes).unwrap();
+        let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let uri = line["street-tracking-ref"].as_str().expect("a SeqLabel.json URI").to_owned();
+        let got = store.get(&ObjectPath::parse(&uri).unwrap(), None).await.unwrap();
+        serde_json::from_slice(&got.bytes).unwrap()
+    });
+    let frames = seq_label["tracking-annotations"].as_array().unwrap();
+    assert_eq!(frames.len(), 4, "{seq_label}");
+    assert_eq!(&frames[2]["annotations"][0]["object-id"], object_id);
+}
+
+/// Renders the 3D task screen (with the camera panel) into assets/screenshots/ when
+/// `GROUNDWORK_SCREENSHOTS=1`.
+#[test]
+fn screenshots() {
+    if std::env::var("GROUNDWORK_SCREENSHOTS").as_deref() != Ok("1") {
+        eprintln!("NOTE: set GROUNDWORK_SCREENSHOTS=1 to render assets/screenshots/");
+        return;
+    }
+    if !gpu_available() {
+        return;
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let env = env();
+    let mut h = harness(&env, [1500.0, 900.0]);
+    start(&mut h, JOB);
+    top_view_on_car(&mut h);
+    h.key_press(Key::N);
+    h.run_steps(1);
+    click_world(&mut h, along_car(-2.1));
+    click_world(&mut h, along_car(2.1));
+    h.key_press_modifiers(Modifiers::ALT, Key::O);
+    h.run_steps(2);
+    {
+        let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
+        view.viewport.set_standard_view(StandardView::Orbit);
+        view.viewport.camera.yaw_rad = -0.9;
+        view.viewport.camera.pitch_rad = 0.45;
+    }
+    h.run_steps(2);
+    {
+        let view = &mut h.state_mut().cloud_session_mut().unwrap().view;
+        view.viewport.fit_to(Point3::new(-4.0, -12.0, 0.0), Point3::new(18.0, 8.0, 3.0));
+        view.viewport.camera.zoom(1.6);
+    }
+    h.run_steps(4);
+    h.remove_cursor();
+    h.run_steps(2);
+    let image = h.render().expect("a wgpu adapter");
+    image.save(out.join("cloud-task.png")).unwrap();
+}
