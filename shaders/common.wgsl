@@ -24,20 +24,11 @@ fn to_target(display: vec4f, target_is_srgb: u32) -> vec4f {
     return display;
 }
 
-// Height colour map: blue, cyan, green, yellow, red at t = 0, 1/4, 1/2, 3/4, 1.
-// Mirrored by `render::points::height_color` on the CPU.
+// Height colour map: blue, cyan, green, yellow, red at t = 0, 1/4, 1/2, 3/4, 1 (piecewise
+// linear, branch-free: it runs once per point). Mirrored by `render::points::height_color`.
 fn height_color(t_in: f32) -> vec3f {
     let t = clamp(t_in, 0.0, 1.0) * 4.0;
-    if t < 1.0 {
-        return vec3f(0.0, t, 1.0);
-    }
-    if t < 2.0 {
-        return vec3f(0.0, 1.0, 2.0 - t);
-    }
-    if t < 3.0 {
-        return vec3f(t - 2.0, 1.0, 0.0);
-    }
-    return vec3f(1.0, 4.0 - t, 0.0);
+    return clamp(vec3f(t - 2.0, min(t, 4.0 - t), 2.0 - t), vec3f(0.0), vec3f(1.0));
 }
 
 // Clip-space position of a point that every rasterizer discards (behind the near plane).

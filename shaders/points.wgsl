@@ -45,10 +45,8 @@ struct VertexOut {
 
 fn unit_range(value: f32) -> f32 {
     let span = frame.value_range.y - frame.value_range.x;
-    if abs(span) < 1e-20 {
-        return 0.5;
-    }
-    return clamp((value - frame.value_range.x) / span, 0.0, 1.0);
+    let t = clamp((value - frame.value_range.x) / span, 0.0, 1.0);
+    return select(t, 0.5, abs(span) < 1e-20);
 }
 
 // attributes.x = r | g << 8 | b << 16 | classification << 24; attributes.y = intensity (u16).
