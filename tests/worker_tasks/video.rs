@@ -5,7 +5,7 @@
 //! `SeqLabel` and, after consolidation, in `SeqLabel.json` and the output manifest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,12 @@
+//! The worker's video-frame and 3D point-cloud task screens, driven through egui_kittest (one
+//! test binary for the three screens: each binary links the whole app).
+//!
+//! Without a GPU adapter the 3D tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cloud;
+mod segment;
+mod video;
