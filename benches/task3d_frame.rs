@@ -69,6 +69,8 @@ fn street(points: usize) -> (PointCloud, Vec<Box9>) {
 }
 
 struct BenchApp {
+    /// Orbit a little every frame (the 3D scene is redrawn) or hold still (only a blit).
+    orbit: bool,
     view: CloudView,
     doc: CuboidDocument,
     frame: LoadedFrame,
@@ -111,13 +113,15 @@ impl BenchApp {
             ground_mask: Arc::new(mask),
             cameras: Vec::new(),
         };
-        Self { view, doc, frame }
+        Self { view, doc, frame, orbit: true }
     }
 }
 
 impl eframe::App for BenchApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.view.viewport.camera.orbit(0.01, 0.0);
+        if self.orbit {
+            self.view.viewport.camera.orbit(0.01, 0.0);
+        }
         let chrome = CloudChrome {
             title: "Benchmark",
             job_name: "bench",
@@ -161,6 +165,19 @@ fn main() {
         step_ms.push((t1 - t0).as_secs_f64() * 1000.0);
         total_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
+    // The same frames with the camera still: the 3D scene is only blitted, so this is what the
+    // harness's egui rendering and read-back cost without the point and cuboid redraw.
+    harness.state_mut().orbit = false;
+    harness.step();
+    harness.render().expect("a frame");
+    let mut still_ms = Vec::new();
+    for _ in 0..frames {
+        let t0 = Instant::now();
+        harness.step();
+        harness.render().expect("a frame");
+        still_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (still_mean, still_median) = stats(still_ms);
     let info = harness.state().view.viewport.frame_info();
     let (step_mean, step_median) = stats(step_ms);
     let (total_mean, total_median) = stats(total_ms);
@@ -173,5 +190,9 @@ fn main() {
     println!("| UI (step: layout, side views, tessellation) | {step_mean:.1} | {step_median:.1} |");
     println!(
         "| step + render (3D redraw, egui, read-back) | {total_mean:.1} | {total_median:.1} |"
+    );
+    println!(
+        "| step + render, camera still (3D blit only, egui, read-back) | {still_mean:.1} | \
+         {still_median:.1} |"
     );
 }
