@@ -353,3 +353,82 @@ fn video_and_3d_answers_become_ground_truth_output() {
     assert!(meta["class-map"]["0"].is_string(), "{meta}");
     assert_eq!(line["source-ref"], "s3://groundwork-demo/pointclouds/street-0000.bin");
 }
+
+#[test]
+fn video_files_are_split_into_frame_sequences() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        assert!(
+            !support::required("GROUNDWORK_REQUIRE_FFMPEG"),
+            "GROUNDWORK_REQUIRE_FFMPEG=1 but ffmpeg is not on PATH"
+        );
+        eprintln!(
+            "SKIPPED: ffmpeg is not on PATH (set GROUNDWORK_REQUIRE_FFMPEG=1 to fail instead)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let videos = dir.path().join("groundwork-demo/videos");
+    std::fs::create_dir_all(&videos).unwrap();
+    // 60 frames at 10 fps.
+    let made = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=64x48:rate=10")
+        .args(["-t", "6", "-pix_fmt", "yuv420p"])
+        .arg(videos.join("crossing.mp4"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(videos.join("broken.mp4"), b"not a video at all").unwrap();
+
+    let args = [
+        "--workspace",
+        &ws,
+        "--json",
+        "manifest",
+        "generate",
+        "s3://groundwork-demo/videos/",
+        "--data-type",
+        "video-files",
+        "--every",
+        "10",
+        "-o",
+        "s3://groundwork-demo/manifests/videos.manifest",
+    ];
+    let out = groundwork(&args, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Frames 1, 10, 20, …, 60 of the 60 (spec §2.3's example).
+    assert_eq!(report["videos"][0]["frames"], 7, "{report}");
+    assert_eq!(report["dataObjects"], 1, "{report}");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert_eq!(skipped[0]["object"], "s3://groundwork-demo/videos/broken.mp4");
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("ffmpeg"), "{report}");
+
+    let mut frames: Vec<String> = std::fs::read_dir(videos.join("crossing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
+    frames.sort();
+    assert_eq!(frames, (1..=7).map(|i| format!("frame-{i:04}.jpg")).collect::<Vec<_>>());
+    let sequence: Value = serde_json::from_str(
+        &std::fs::read_to_string(videos.join("crossing/crossing.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sequence["number-of-frames"], 7);
+    assert_eq!(sequence["prefix"], "s3://groundwork-demo/videos/crossing/");
+    let manifest =
+        std::fs::read_to_string(dir.path().join("groundwork-demo/manifests/videos.manifest"))
+            .unwrap();
+    assert_eq!(
+        manifest.trim(),
+        r#"{"source-ref":"s3://groundwork-demo/videos/crossing/crossing.json"}"#
+    );
+
+    // Without ffmpeg the command says what is missing.
+    let out = groundwork(&args, &[("GROUNDWORK_FFMPEG", "/nonexistent/ffmpeg")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("needs the `ffmpeg` command"), "{}", text(&out));
+}

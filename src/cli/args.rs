@@ -187,6 +187,9 @@ pub enum DataType {
     Text,
     /// Folders of frames into sequence files and a manifest of them.
     VideoFrames,
+    /// Video files split into frame folders with ffmpeg (see --every), then sequence files and a
+    /// manifest of them.
+    VideoFiles,
 }
 
 /// `groundwork manifest …`
@@ -210,6 +213,10 @@ pub enum ManifestCommand {
         /// Where to write the manifest, `s3://bucket/key`.
         #[arg(short, long)]
         output: String,
+        /// With `--data-type video-files`: keep the first frame and every N-th after it (1: all
+        /// frames); at most 2,000 frames per video.
+        #[arg(long, default_value_t = 1)]
+        every: u32,
     },
 }
 

@@ -16,6 +16,7 @@ use crate::store::catalog::Workspace;
 use crate::store::clock::SystemClock;
 use crate::store::data_setup::{DataKind, DataSetupRequest, setup_data};
 use crate::store::jobs::{Jobs, JobsError};
+use crate::store::video_frames::extract_video_frames;
 use crate::store::{ObjectPath, demo};
 
 use super::{CliError, CliResult, ColorByArg, DataType, GlobalArgs, ManifestKind, ViewArg};
@@ -259,24 +260,55 @@ pub async fn manifest_generate(
     prefix: &str,
     data_type: DataType,
     output: &str,
+    every: u32,
 ) -> CliResult {
     let jobs = open_jobs(global).await?;
+    let input_prefix = ObjectPath::parse(prefix)?;
+    let store = jobs.workspace().store.as_ref();
+    let mut extracted = Vec::new();
+    let mut video_skips = Vec::new();
+    if data_type == DataType::VideoFiles {
+        let ffmpeg = std::env::var_os("GROUNDWORK_FFMPEG").unwrap_or_else(|| "ffmpeg".into());
+        let report =
+            extract_video_frames(store, &input_prefix, every, std::path::Path::new(&ffmpeg))
+                .await
+                .map_err(|e| CliError::invalid(e.to_string()))?;
+        for video in &report.videos {
+            if !global.json {
+                println!(
+                    "split {} into {} frame(s) in {}",
+                    video.video, video.frames, video.folder
+                );
+            }
+        }
+        extracted = report.videos;
+        video_skips = report.skipped;
+    }
     let request = DataSetupRequest {
-        input_prefix: ObjectPath::parse(prefix)?,
+        input_prefix,
         kind: match data_type {
             DataType::Image => DataKind::Images,
             DataType::Text => DataKind::Text,
-            DataType::VideoFrames => DataKind::VideoFrames,
+            DataType::VideoFrames | DataType::VideoFiles => DataKind::VideoFrames,
         },
         now_ms: jobs.clock().now_ms(),
         manifest: Some(ObjectPath::parse(output)?),
     };
-    let report = setup_data(jobs.workspace().store.as_ref(), &request).await?;
+    let mut report = setup_data(store, &request).await?;
+    // The video files themselves sit beside their frame folders: not a finding.
+    report.skipped.retain(|s| {
+        !extracted.iter().any(|v| v.video == s.path)
+            && !video_skips.iter().any(|v| v.path == s.path)
+    });
+    report.skipped.extend(video_skips);
     if global.json {
         return print_json(&json!({
             "manifest": report.manifest.as_ref().map(ObjectPath::uri),
             "dataObjects": report.data_objects,
             "sequenceFiles": report.sequence_files.iter().map(ObjectPath::uri).collect::<Vec<_>>(),
+            "videos": extracted.iter().map(|v| json!({
+                "video": v.video.uri(), "folder": v.folder.uri(), "frames": v.frames
+            })).collect::<Vec<_>>(),
             "skipped": report.skipped.iter().map(|s| json!({
                 "object": s.path.uri(), "line": s.line, "reason": s.reason.to_string()
             })).collect::<Vec<_>>(),

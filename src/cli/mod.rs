@@ -92,8 +92,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Manifest(ManifestCommand::Validate { file, kind })) => {
             commands::manifest_validate(global, &file, kind).await
         }
-        Some(Command::Manifest(ManifestCommand::Generate { prefix, data_type, output })) => {
-            commands::manifest_generate(global, &prefix, data_type, &output).await
+        Some(Command::Manifest(ManifestCommand::Generate { prefix, data_type, output, every })) => {
+            commands::manifest_generate(global, &prefix, data_type, &output, every).await
         }
         Some(Command::Demo(DemoCommand::Init { dir })) => commands::demo_init(&dir).await,
         Some(Command::Task(command)) => task::run(global, command).await,

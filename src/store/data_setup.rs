@@ -118,6 +118,11 @@ pub enum SkipReason {
         /// The limit.
         limit: usize,
     },
+    /// A video file ffmpeg could not split into frames ([`super::video_frames`]).
+    VideoNotDecoded {
+        /// What ffmpeg said.
+        message: String,
+    },
     /// The dataset-size quota was reached.
     TooManyObjects {
         /// The quota.
@@ -165,6 +170,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "manifest line of {chars} characters, over the {limit}-character limit")
             }
             Self::TooManyObjects { limit } => write!(f, "past the {limit}-object dataset quota"),
+            Self::VideoNotDecoded { message } => write!(f, "{message}"),
             Self::NotInSequenceFolder => {
                 write!(f, "not inside a sequence folder (one folder per sequence)")
             }

@@ -25,6 +25,7 @@ pub mod status;
 pub mod sync;
 pub mod utc;
 pub mod util;
+pub mod video_frames;
 
 use std::fmt;
 use std::future::Future;
