@@ -283,11 +283,72 @@ impl<'a> LasChunks<'a> {
             Body::Sequential { .. } => 1 << 20,
             _ => self.header.point_count,
         };
+        if matches!(self.body, Body::Raw { .. }) {
+            self.decode_raw_into(&mut cloud)
+                .map_err(|message| FormatError::invalid(Location::file(&self.name), message))?;
+            return Ok(LoadedCloud { cloud, report });
+        }
         cloud.reserve(usize::try_from(self.header.point_count.min(bound)).unwrap_or(0));
         for piece in self.by_ref() {
             cloud.append(piece?);
         }
         Ok(LoadedCloud { cloud, report })
+    }
+
+    /// Uncompressed records straight into `cloud`'s arrays, sized once: blocks of records are
+    /// read while the previous block decodes (in parallel pieces), so reading and decoding
+    /// overlap and no piece is copied again.
+    fn decode_raw_into(&mut self, cloud: &mut PointCloud) -> Result<(), String> {
+        let Body::Raw { src, next_point, buf } = &mut self.body else { return Ok(()) };
+        let rl = usize::from(self.header.record_len);
+        let offset = u64::from(self.header.offset_to_point_data);
+        let left = self.header.point_count.saturating_sub(*next_point);
+        let in_file = src.len().saturating_sub(offset + *next_point * rl as u64) / rl.max(1) as u64;
+        if left > in_file {
+            return Err(format!(
+                "reading point records: the header declares {} points but the file holds {}",
+                self.header.point_count,
+                *next_point + in_file
+            ));
+        }
+        let total = usize::try_from(left).map_err(|_| "point count too large".to_string())?;
+        let base = cloud.len();
+        cloud.resize_default(base + total);
+        let block = RAW_PIECE_POINTS * batch_width();
+        let blocks = total.div_ceil(block);
+        let mut current = std::mem::take(buf);
+        let mut upcoming = Vec::new();
+        let read = |src: &mut Box<dyn RandomRead + Send + '_>, buf: &mut Vec<u8>, k: usize| {
+            let first = k * block;
+            let n = block.min(total - first);
+            buf.resize(n * rl, 0);
+            let pos = offset + (*next_point + first as u64) * rl as u64;
+            src.read_at(pos, buf).map_err(|e| format!("reading point records: {e}"))
+        };
+        if blocks > 0 {
+            read(src, &mut current, 0)?;
+        }
+        let decoder = &self.decoder;
+        let mut out = CloudOut::of(cloud, base);
+        for k in 0..blocks {
+            let (this, rest) = out.split_at(current.len() / rl);
+            out = rest;
+            let (_, next_read) = rayon::join(
+                || {
+                    this.pieces(RAW_PIECE_POINTS)
+                        .into_par_iter()
+                        .zip(current.par_chunks(RAW_PIECE_POINTS * rl))
+                        .for_each(|(piece, raw)| decoder.decode_into(raw, piece));
+                },
+                || if k + 1 < blocks { read(src, &mut upcoming, k + 1) } else { Ok(()) },
+            );
+            next_read?;
+            std::mem::swap(&mut current, &mut upcoming);
+        }
+        *next_point += left;
+        *buf = current;
+        self.body = Body::Done;
+        Ok(())
     }
 
     fn fill(&mut self) -> Result<(), String> {
@@ -906,47 +967,148 @@ struct RecordDecoder {
 
 impl RecordDecoder {
     fn decode(&self, raw: &[u8], n: usize) -> PointCloud {
+        let n = n.min(raw.len() / self.layout.record_len.max(1));
+        let mut cloud = empty_cloud(self.origin, self.kept());
+        cloud.resize_default(n);
+        self.decode_into(raw, CloudOut::of(&mut cloud, 0));
+        cloud
+    }
+
+    /// The attributes decoded (RGB and GPS time only when the format has them).
+    fn kept(&self) -> Attributes {
+        Attributes {
+            rgb: self.keep.rgb && self.layout.rgb.is_some(),
+            gps_time: self.keep.gps_time && self.layout.gps.is_some(),
+            ..self.keep
+        }
+    }
+
+    /// Decodes the records of `raw` into `out` (as many as both hold).
+    fn decode_into(&self, raw: &[u8], out: CloudOut<'_>) {
         let rl = self.layout.record_len;
-        let records = || raw.chunks_exact(rl).take(n);
+        let records = || raw.chunks_exact(rl);
         let [sx, sy, sz] = self.scale;
         let [dx, dy, dz] = self.shift;
-        let positions = records()
-            .map(|r| {
-                [
-                    (f64::from(le_i32(r, 0)) * sx + dx) as f32,
-                    (f64::from(le_i32(r, 4)) * sy + dy) as f32,
-                    (f64::from(le_i32(r, 8)) * sz + dz) as f32,
-                ]
-            })
-            .collect();
-        let keep = self.keep;
+        for (p, r) in out.positions.iter_mut().zip(records()) {
+            *p = [
+                (f64::from(le_i32(r, 0)) * sx + dx) as f32,
+                (f64::from(le_i32(r, 4)) * sy + dy) as f32,
+                (f64::from(le_i32(r, 8)) * sz + dz) as f32,
+            ];
+        }
         let ext = self.layout.extended;
         let byte = |r: &[u8], at: usize| r.get(at).copied().unwrap_or(0);
-        PointCloud {
-            origin: self.origin,
-            positions,
-            intensity: keep.intensity.then(|| records().map(|r| le_u16(r, 12)).collect()),
-            classification: keep.classification.then(|| {
-                if ext {
-                    records().map(|r| byte(r, 16)).collect()
-                } else {
-                    records().map(|r| byte(r, 15) & 0x1F).collect()
-                }
-            }),
-            return_number: keep.return_number.then(|| {
-                let mask = if ext { 0x0F } else { 0x07 };
-                records().map(|r| byte(r, 14) & mask).collect()
-            }),
-            rgb: self.layout.rgb.filter(|_| keep.rgb).map(|at| {
-                records().map(|r| [le_u16(r, at), le_u16(r, at + 2), le_u16(r, at + 4)]).collect()
-            }),
-            gps_time: self
-                .layout
-                .gps
-                .filter(|_| keep.gps_time)
-                .map(|at| records().map(|r| le_f64(r, at)).collect()),
-            user_data: keep.user_data.then(|| records().map(|r| byte(r, 17)).collect()),
+        let fill = |dst: Option<&mut [u8]>, f: &dyn Fn(&[u8]) -> u8| {
+            for (d, r) in dst.into_iter().flatten().zip(records()) {
+                *d = f(r);
+            }
+        };
+        for (d, r) in out.intensity.into_iter().flatten().zip(records()) {
+            *d = le_u16(r, 12);
         }
+        if ext {
+            fill(out.classification, &|r| byte(r, 16));
+        } else {
+            fill(out.classification, &|r| byte(r, 15) & 0x1F);
+        }
+        let mask = if ext { 0x0F } else { 0x07 };
+        fill(out.return_number, &|r| byte(r, 14) & mask);
+        fill(out.user_data, &|r| byte(r, 17));
+        if let (Some(dst), Some(at)) = (out.rgb, self.layout.rgb) {
+            for (d, r) in dst.iter_mut().zip(records()) {
+                *d = [le_u16(r, at), le_u16(r, at + 2), le_u16(r, at + 4)];
+            }
+        }
+        if let (Some(dst), Some(at)) = (out.gps_time, self.layout.gps) {
+            for (d, r) in dst.iter_mut().zip(records()) {
+                *d = le_f64(r, at);
+            }
+        }
+    }
+}
+
+/// Mutable views of a run of points of a [`PointCloud`]'s arrays: where a decode writes.
+struct CloudOut<'a> {
+    positions: &'a mut [[f32; 3]],
+    intensity: Option<&'a mut [u16]>,
+    classification: Option<&'a mut [u8]>,
+    return_number: Option<&'a mut [u8]>,
+    rgb: Option<&'a mut [[u16; 3]]>,
+    gps_time: Option<&'a mut [f64]>,
+    user_data: Option<&'a mut [u8]>,
+}
+
+impl<'a> CloudOut<'a> {
+    /// Points `from..` of `cloud`.
+    fn of(cloud: &'a mut PointCloud, from: usize) -> Self {
+        fn tail<T>(v: &mut Option<Vec<T>>, from: usize) -> Option<&mut [T]> {
+            v.as_mut().map(|v| v.get_mut(from..).unwrap_or_default())
+        }
+        Self {
+            positions: cloud.positions.get_mut(from..).unwrap_or_default(),
+            intensity: tail(&mut cloud.intensity, from),
+            classification: tail(&mut cloud.classification, from),
+            return_number: tail(&mut cloud.return_number, from),
+            rgb: tail(&mut cloud.rgb, from),
+            gps_time: tail(&mut cloud.gps_time, from),
+            user_data: tail(&mut cloud.user_data, from),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// The first `mid` points (at most all) and the rest.
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        fn split<T>(v: Option<&mut [T]>, mid: usize) -> (Option<&mut [T]>, Option<&mut [T]>) {
+            match v {
+                Some(v) => {
+                    let (a, b) = v.split_at_mut(mid.min(v.len()));
+                    (Some(a), Some(b))
+                }
+                None => (None, None),
+            }
+        }
+        let (p0, p1) = self.positions.split_at_mut(mid.min(self.positions.len()));
+        let (i0, i1) = split(self.intensity, mid);
+        let (c0, c1) = split(self.classification, mid);
+        let (r0, r1) = split(self.return_number, mid);
+        let (g0, g1) = split(self.rgb, mid);
+        let (t0, t1) = split(self.gps_time, mid);
+        let (u0, u1) = split(self.user_data, mid);
+        (
+            Self {
+                positions: p0,
+                intensity: i0,
+                classification: c0,
+                return_number: r0,
+                rgb: g0,
+                gps_time: t0,
+                user_data: u0,
+            },
+            Self {
+                positions: p1,
+                intensity: i1,
+                classification: c1,
+                return_number: r1,
+                rgb: g1,
+                gps_time: t1,
+                user_data: u1,
+            },
+        )
+    }
+
+    /// Consecutive runs of `size` points.
+    fn pieces(self, size: usize) -> Vec<Self> {
+        let mut out = Vec::with_capacity(self.len().div_ceil(size.max(1)));
+        let mut rest = self;
+        while !rest.positions.is_empty() {
+            let (head, tail) = rest.split_at(size.max(1));
+            out.push(head);
+            rest = tail;
+        }
+        out
     }
 }
 

@@ -173,6 +173,22 @@ impl PointCloud {
         reserve_attr(&mut self.user_data, additional);
     }
 
+    /// Sets the number of points to `n` in every kept attribute (new points: zeros).
+    pub fn resize_default(&mut self, n: usize) {
+        fn resize<T: Clone + Default>(attr: &mut Option<Vec<T>>, n: usize) {
+            if let Some(v) = attr {
+                v.resize(n, T::default());
+            }
+        }
+        self.positions.resize(n, [0.0; 3]);
+        resize(&mut self.intensity, n);
+        resize(&mut self.classification, n);
+        resize(&mut self.return_number, n);
+        resize(&mut self.rgb, n);
+        resize(&mut self.gps_time, n);
+        resize(&mut self.user_data, n);
+    }
+
     /// The world position of point `i` (`origin + positions[i]`, in `f64`).
     pub fn world_position(&self, i: usize) -> Option<[f64; 3]> {
         self.positions.get(i).map(|p| {
