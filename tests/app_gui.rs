@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::{Key, Pos2, Role};
 use egui_kittest::Harness;
@@ -19,53 +19,21 @@ use groundwork::annotation::consolidate::{
     consolidate_verification,
 };
 use groundwork::annotation::document::{Mask, Point2};
-use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
+use groundwork::app::GroundworkApp;
 use groundwork::store::ObjectPath;
-use groundwork::store::clock::SystemClock;
 
-const WORKER: &str = "alice";
+#[path = "support/gui.rs"]
+mod gui;
 
-struct Env {
-    dir: tempfile::TempDir,
-    runtime: tokio::runtime::Runtime,
-    config: AppConfig,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = AppConfig {
-        workspace: None,
-        demo_dir: dir.path().join("demo"),
-        state_dir: dir.path().join("state"),
-        worker: WORKER.into(),
-        clock: Arc::new(SystemClock),
-        exit_tasks: ExitTasks::default(),
-    };
-    Env { dir, runtime, config }
-}
+use gui::{Env, WORKER, env};
 
 fn harness(env: &Env) -> Harness<'static, GroundworkApp> {
-    let config = env.config.clone();
-    let handle = env.runtime.handle().clone();
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_max_steps(200)
-        .build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
+    gui::harness(env, [1280.0, 800.0], 200, false)
 }
 
 /// Steps frames until every request is answered (or fails the test after 20 s).
 fn settle(h: &mut Harness<'_, GroundworkApp>) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "the app did not settle");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    gui::wait_idle(h, Duration::from_secs(20));
     h.run_ok();
 }
 
@@ -115,31 +83,7 @@ fn button(h: &mut Harness<'_, GroundworkApp>, label: &str) {
 /// Waits until the sync engine delivered everything, then returns the worker responses of
 /// `job` (one JSON document per file).
 fn delivered_responses(env: &Env, h: &mut Harness<'_, GroundworkApp>, job: &str) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let status = h.state().sync_status().unwrap();
-        if status.queued == 0 && status.delivered > 0 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "not delivered: {status:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let jobs = h.state().jobs_service().unwrap().clone();
-    let prefix = ObjectPath::parse(&format!(
-        "s3://groundwork-demo/output/{job}/annotations/worker-response/"
-    ))
-    .unwrap();
-    env.runtime.block_on(async {
-        let store = &jobs.workspace().store;
-        let page = store.list(&prefix, None, 100).await.unwrap();
-        let mut out = Vec::new();
-        for meta in page.objects {
-            let got = store.get(&meta.path, None).await.unwrap();
-            out.push(serde_json::from_slice(&got.bytes).unwrap());
-        }
-        out
-    })
+    gui::delivered_responses(env, h, job, Duration::from_secs(20))
 }
 
 /// The one answer of the one response, checked for the fields spec §6 requires.
@@ -401,6 +345,7 @@ fn release_gives_the_task_back_and_stop_keeps_it() {
 /// job with `edit` applied; `files` are written to the demo bucket first.
 fn add_job(env: &Env, edit: impl FnOnce(&mut Value), files: &[(&str, &str)]) {
     use groundwork::store::catalog::Workspace;
+    use groundwork::store::clock::SystemClock;
     use groundwork::store::jobs::Jobs;
     use groundwork::store::{PutOptions, demo};
     let jobs =

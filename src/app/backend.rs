@@ -343,13 +343,10 @@ impl Backend {
         });
     }
 
-    /// After a submission was handed to the sync engine: once the engine has processed every
-    /// earlier command (a flush is queued behind them), the local draft is dropped.
-    pub fn discard_after_submit(&self, sync: SyncHandle, drafts: Arc<Drafts>, key: DraftKey) {
-        self.runtime.spawn(async move {
-            let _ = sync.flush().await;
-            let _ = tokio::task::spawn_blocking(move || drafts.discard_local(&key)).await;
-        });
+    /// After a submission was enqueued: waits for its delivery, discards the local draft and
+    /// settles the object, in the background ([`super::submit::settle_after_submit`]).
+    pub(super) fn after_submit(&self, after: super::submit::AfterSubmit) {
+        self.runtime.spawn(super::submit::settle_after_submit(after));
     }
 
     /// The draft writer: serialises documents in order, off the UI thread, and hands each to the
@@ -399,6 +396,79 @@ impl<E: std::fmt::Display> From<E> for TaskError {
     fn from(e: E) -> Self {
         Self::Failed(e.to_string())
     }
+}
+
+/// The task `worker` already holds on `board` (resumed), else the next one claimed.
+pub(super) async fn claim_or_resume(
+    board: &ClaimBoard,
+    worker: &str,
+) -> Result<ClaimTicket, TaskError> {
+    if let Some(t) = board.held_by(worker).await?.into_iter().next() {
+        return Ok(t);
+    }
+    match board.claim_next(worker).await? {
+        ClaimNext::Claimed(t) => Ok(t),
+        ClaimNext::Unavailable(why) => {
+            Err(TaskError::Unavailable(unavailable_text(why).to_owned()))
+        }
+    }
+}
+
+/// Where `worker`'s draft of object `object_id` of job `name` is kept.
+pub(super) fn draft_key_of(
+    spec: &JobSpec,
+    name: &str,
+    worker: &str,
+    object_id: u64,
+) -> Result<DraftKey, crate::store::StoreError> {
+    Ok(DraftKey {
+        s3_output_path: ObjectPath::parse(&spec.output_config.s3_output_path)?,
+        job_name: name.to_owned(),
+        worker: worker.to_owned(),
+        object_id,
+        kms_key_id: spec.output_config.kms_key_id.clone(),
+    })
+}
+
+/// Restores the worker's draft under `key` with `restore` (a document's `restore_draft`), if
+/// there is one. Returns whether a draft was restored; a draft that cannot be read or restored
+/// becomes a note for the worker.
+pub(super) async fn restore_draft<E: std::fmt::Display>(
+    drafts: &Drafts,
+    store: &dyn crate::store::ObjectStore,
+    key: &DraftKey,
+    notes: &mut Vec<String>,
+    restore: impl FnOnce(&serde_json::Value) -> Result<(), E>,
+) -> bool {
+    match drafts.load_draft(store, key).await {
+        Ok(Some((draft, _))) => match restore(&draft.content) {
+            Ok(()) => true,
+            Err(e) => {
+                notes.push(format!("Your earlier draft could not be restored: {e}"));
+                false
+            }
+        },
+        Ok(None) => false,
+        Err(e) => {
+            notes.push(format!("Your earlier draft could not be read: {e}"));
+            false
+        }
+    }
+}
+
+/// The label file's short and full instructions as plain text; the short ones fall back to the
+/// job's task description.
+pub(super) fn instructions_text(config: &LabelCategoryConfig, spec: &JobSpec) -> (String, String) {
+    let instructions = config.instructions.clone().unwrap_or_default();
+    let short = instructions
+        .short_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_else(|| spec.human_task_config.task_description.clone());
+    let full = instructions
+        .full_instruction
+        .map(|s| crate::ui::widgets::html_to_text(&s))
+        .unwrap_or_default();
+    (short, full)
 }
 
 /// What the app needs to know about a job to list or work on it.
@@ -554,16 +624,7 @@ async fn open_task(
     let labels: Vec<String> = config.labels.iter().map(|l| l.label.clone()).collect();
 
     // Resume a task this worker holds, else claim the next one.
-    let held = ctx.board.held_by(worker).await?;
-    let ticket = match held.into_iter().next() {
-        Some(t) => t,
-        None => match ctx.board.claim_next(worker).await? {
-            ClaimNext::Claimed(t) => t,
-            ClaimNext::Unavailable(why) => {
-                return Err(TaskError::Unavailable(unavailable_text(why).to_owned()));
-            }
-        },
-    };
+    let ticket = claim_or_resume(&ctx.board, worker).await?;
 
     // The manifest line.
     let manifest = jobs.workspace().job_input_manifest(name).await?;
@@ -628,32 +689,14 @@ async fn open_task(
     }
 
     // The draft.
-    let draft_key = DraftKey {
-        s3_output_path: ObjectPath::parse(&ctx.spec.output_config.s3_output_path)?,
-        job_name: name.to_owned(),
-        worker: worker.to_owned(),
-        object_id: ticket.object_id,
-        kms_key_id: ctx.spec.output_config.kms_key_id.clone(),
-    };
-    let mut resumed = false;
-    match drafts.load_draft(jobs.workspace().store.as_ref(), &draft_key).await {
-        Ok(Some((draft, _))) => match document.restore_draft(&draft.content) {
-            Ok(()) => resumed = true,
-            Err(e) => notes.push(format!("Your earlier draft could not be restored: {e}")),
-        },
-        Ok(None) => {}
-        Err(e) => notes.push(format!("Your earlier draft could not be read: {e}")),
-    }
+    let draft_key = draft_key_of(&ctx.spec, name, worker, ticket.object_id)?;
+    let resumed =
+        restore_draft(drafts, jobs.workspace().store.as_ref(), &draft_key, &mut notes, |draft| {
+            document.restore_draft(draft)
+        })
+        .await;
 
-    let instructions = config.instructions.clone().unwrap_or_default();
-    let short = instructions
-        .short_instruction
-        .map(|s| crate::ui::widgets::html_to_text(&s))
-        .unwrap_or_else(|| ctx.spec.human_task_config.task_description.clone());
-    let full = instructions
-        .full_instruction
-        .map(|s| crate::ui::widgets::html_to_text(&s))
-        .unwrap_or_default();
+    let (short, full) = instructions_text(&config, &ctx.spec);
     let global_attributes = config.category_global_attributes.clone().unwrap_or_default();
     let label_attributes =
         config.labels.iter().map(|l| l.category_attributes.clone().unwrap_or_default()).collect();

@@ -13,6 +13,7 @@ pub mod images;
 pub mod recent;
 pub mod review;
 pub mod segment3d;
+mod submit;
 pub mod video;
 
 use std::path::PathBuf;
@@ -22,11 +23,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::annotation::document::Document;
-use crate::store::ObjectPath;
 use crate::store::clock::{Clock, SystemClock};
 use crate::store::jobs::Jobs;
-use crate::store::outbox::{DraftKey, SubmissionRequest};
-use crate::store::sync::{SyncError, SyncStatus};
+use crate::store::outbox::DraftKey;
+use crate::store::sync::SyncStatus;
 use crate::ui::home::{self, HomeAction, HomeModel, HomeState, JobRow};
 use crate::ui::task::{self, TaskAction, TaskChrome, TaskView};
 use crate::ui::theme;
@@ -668,7 +668,7 @@ impl GroundworkApp {
         let mut leave = false;
         for action in actions {
             match action {
-                TaskAction::Submit => leave |= self.submit(s, now),
+                TaskAction::Submit => leave |= self.submit(s),
                 TaskAction::StopAndResume => {
                     self.save_draft(s);
                     self.notice = Some(
@@ -724,62 +724,21 @@ impl GroundworkApp {
     }
 
     /// Submits through the outbox. Returns true when the task screen should close.
-    fn submit(&mut self, s: &mut TaskSession, now: i64) -> bool {
-        let Some(ws) = &self.workspace else { return false };
-        let answer = match s.task.document.answer_content() {
-            Ok(a) => a,
-            Err(e) => {
-                s.notice = Some(e.to_string());
-                return false;
-            }
-        };
-        let output = match ObjectPath::parse(&s.task.spec.output_config.s3_output_path) {
-            Ok(p) => p,
-            Err(e) => {
-                s.notice = Some(e.to_string());
-                return false;
-            }
-        };
-        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
-        let request = SubmissionRequest {
-            s3_output_path: output,
-            job_name: s.task.job_name.clone(),
-            kms_key_id: s.task.spec.output_config.kms_key_id.clone(),
-            object_id: s.task.ticket.object_id,
-            slot: s.task.ticket.slot,
-            worker: s.task.ticket.worker.clone(),
-            claimed_at_ms: s.task.ticket.claimed_at_ms,
-            accepted_at_ms: s.accepted_at_ms,
-            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
-            worker_metadata: None,
-            answer_content: answer,
-        };
-        let _ = now;
-        match ws.sync.enqueue(request) {
-            Ok(()) => {
-                s.finished = true;
-                self.backend.discard_after_submit(
-                    ws.sync.clone(),
-                    ws.drafts.clone(),
-                    s.task.draft_key.clone(),
-                );
-                self.notice =
-                    Some("Submitted. It uploads in the background; you can keep working.".into());
-                self.refresh_jobs();
-                true
-            }
-            Err(SyncError::Busy) => {
-                s.notice = Some("The outbox is busy; submit again in a moment.".into());
-                false
-            }
-            Err(SyncError::Stopped) => {
-                s.notice = Some(
-                    "The sync engine stopped; your draft is saved. Restart the app to submit."
-                        .into(),
-                );
-                false
-            }
-        }
+    fn submit(&mut self, s: &mut TaskSession) -> bool {
+        let answer = s.task.document.answer_content();
+        self.submit_answer(
+            answer,
+            submit::Submission {
+                job_name: &s.task.job_name,
+                spec: &s.task.spec,
+                ticket: &s.task.ticket,
+                draft_key: &s.task.draft_key,
+                accepted_at_ms: s.accepted_at_ms,
+                active_ms: s.active_ms,
+                notice: &mut s.notice,
+                finished: &mut s.finished,
+            },
+        )
     }
 }
 

@@ -17,17 +17,20 @@ use crate::formats::output::{Label, OutputLine};
 use crate::formats::sequence::VideoSequence;
 use crate::job::{JobSpec, TaskType};
 use crate::store::ObjectPath;
-use crate::store::claims::{ClaimBoard, ClaimNext, ClaimTicket};
+use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
-use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
+use crate::store::outbox::{DraftKey, Drafts};
 use crate::store::sync::{SyncError, SyncHandle};
 use crate::ui::task::TaskAction;
 use crate::ui::task::video::{VideoChrome, VideoView, video_task_ui};
 use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
 use super::GroundworkApp;
-use super::backend::{Reply, TaskError, job_context, read_text, task_type_of, unavailable_text};
+use super::backend::{
+    Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context, read_text,
+    restore_draft, task_type_of,
+};
 use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
 
 /// Playback rate when the sequence has no usable timestamps.
@@ -123,16 +126,7 @@ async fn open(
         .clone()
         .ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
 
-    let held = ctx.board.held_by(worker).await?;
-    let ticket = match held.into_iter().next() {
-        Some(t) => t,
-        None => match ctx.board.claim_next(worker).await? {
-            ClaimNext::Claimed(t) => t,
-            ClaimNext::Unavailable(why) => {
-                return Err(TaskError::Unavailable(unavailable_text(why).to_owned()));
-            }
-        },
-    };
+    let ticket = claim_or_resume(&ctx.board, worker).await?;
 
     // The manifest line names the sequence file.
     let manifest = jobs.workspace().job_input_manifest(name).await?;
@@ -198,32 +192,14 @@ async fn open(
         }
     }
 
-    let draft_key = DraftKey {
-        s3_output_path: ObjectPath::parse(&ctx.spec.output_config.s3_output_path)?,
-        job_name: name.to_owned(),
-        worker: worker.to_owned(),
-        object_id: ticket.object_id,
-        kms_key_id: ctx.spec.output_config.kms_key_id.clone(),
-    };
-    let mut resumed = false;
-    match drafts.load_draft(jobs.workspace().store.as_ref(), &draft_key).await {
-        Ok(Some((draft, _))) => match document.restore_draft(&draft.content) {
-            Ok(()) => resumed = true,
-            Err(e) => notes.push(format!("Your earlier draft could not be restored: {e}")),
-        },
-        Ok(None) => {}
-        Err(e) => notes.push(format!("Your earlier draft could not be read: {e}")),
-    }
+    let draft_key = draft_key_of(&ctx.spec, name, worker, ticket.object_id)?;
+    let resumed =
+        restore_draft(drafts, jobs.workspace().store.as_ref(), &draft_key, &mut notes, |draft| {
+            document.restore_draft(draft)
+        })
+        .await;
 
-    let instructions = config.instructions.clone().unwrap_or_default();
-    let short_instructions = instructions
-        .short_instruction
-        .map(|s| crate::ui::widgets::html_to_text(&s))
-        .unwrap_or_else(|| ctx.spec.human_task_config.task_description.clone());
-    let full_instructions = instructions
-        .full_instruction
-        .map(|s| crate::ui::widgets::html_to_text(&s))
-        .unwrap_or_default();
+    let (short_instructions, full_instructions) = instructions_text(&config, &ctx.spec);
     Ok(OpenedVideo {
         job_name: name.to_owned(),
         spec: ctx.spec,
@@ -502,60 +478,20 @@ impl GroundworkApp {
 
     /// Submits through the outbox. Returns true when the screen should close.
     fn submit_video(&mut self, s: &mut VideoSession) -> bool {
-        let Some(ws) = &self.workspace else { return false };
-        let answer = match s.task.document.answer_content() {
-            Ok(a) => a,
-            Err(e) => {
-                s.notice = Some(e.to_string());
-                return false;
-            }
-        };
-        let output = match ObjectPath::parse(&s.task.spec.output_config.s3_output_path) {
-            Ok(p) => p,
-            Err(e) => {
-                s.notice = Some(e.to_string());
-                return false;
-            }
-        };
-        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
-        let request = SubmissionRequest {
-            s3_output_path: output,
-            job_name: s.task.job_name.clone(),
-            kms_key_id: s.task.spec.output_config.kms_key_id.clone(),
-            object_id: s.task.ticket.object_id,
-            slot: s.task.ticket.slot,
-            worker: s.task.ticket.worker.clone(),
-            claimed_at_ms: s.task.ticket.claimed_at_ms,
-            accepted_at_ms: s.accepted_at_ms,
-            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
-            worker_metadata: None,
-            answer_content: answer,
-        };
-        match ws.sync.enqueue(request) {
-            Ok(()) => {
-                s.finished = true;
-                self.backend.discard_after_submit(
-                    ws.sync.clone(),
-                    ws.drafts.clone(),
-                    s.task.draft_key.clone(),
-                );
-                self.notice =
-                    Some("Submitted. It uploads in the background; you can keep working.".into());
-                self.refresh_jobs();
-                true
-            }
-            Err(SyncError::Busy) => {
-                s.notice = Some("The outbox is busy; submit again in a moment.".into());
-                false
-            }
-            Err(SyncError::Stopped) => {
-                s.notice = Some(
-                    "The sync engine stopped; your draft is saved. Restart the app to submit."
-                        .into(),
-                );
-                false
-            }
-        }
+        let answer = s.task.document.answer_content();
+        self.submit_answer(
+            answer,
+            super::submit::Submission {
+                job_name: &s.task.job_name,
+                spec: &s.task.spec,
+                ticket: &s.task.ticket,
+                draft_key: &s.task.draft_key,
+                accepted_at_ms: s.accepted_at_ms,
+                active_ms: s.active_ms,
+                notice: &mut s.notice,
+                finished: &mut s.finished,
+            },
+        )
     }
 }
 

@@ -6,9 +6,9 @@
 //! Without a GPU adapter the tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::gui::{self, Env, delivered_responses, env, gpu_available, wait_idle};
 use crate::support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Event, Key, Modifiers, PointerButton, Pos2, Role};
@@ -17,71 +17,23 @@ use egui_kittest::kittest::Queryable as _;
 use nalgebra::Point3;
 use serde_json::Value;
 
-use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
+use groundwork::app::GroundworkApp;
 use groundwork::geometry::StandardView;
-use groundwork::render::RenderContext;
 use groundwork::store::ObjectPath;
-use groundwork::store::clock::SystemClock;
 use groundwork::ui::task::cloud::pixel_of;
 
-const WORKER: &str = "alice";
 const JOB: &str = "street-cuboids";
 
-fn gpu_available() -> bool {
-    match RenderContext::new_headless_if_available() {
-        Ok(Some(_)) => true,
-        Ok(None) => {
-            eprintln!("SKIPPED: no GPU adapter (set GROUNDWORK_REQUIRE_GPU=1 to fail instead)");
-            false
-        }
-        Err(e) => panic!("GROUNDWORK_REQUIRE_GPU=1 but: {e}"),
-    }
-}
-
-struct Env {
-    _dir: tempfile::TempDir,
-    runtime: tokio::runtime::Runtime,
-    config: AppConfig,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = AppConfig {
-        workspace: None,
-        demo_dir: dir.path().join("demo"),
-        state_dir: dir.path().join("state"),
-        worker: WORKER.into(),
-        clock: Arc::new(SystemClock),
-        exit_tasks: ExitTasks::default(),
-    };
-    Env { _dir: dir, runtime, config }
-}
-
-fn harness(env: &Env, size: [f32; 2]) -> Harness<'static, GroundworkApp> {
-    let config = env.config.clone();
-    let handle = env.runtime.handle().clone();
-    Harness::builder()
-        .with_size(size)
-        .with_max_steps(400)
-        .wgpu()
-        .build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
-}
-
-fn settle(h: &mut Harness<'_, GroundworkApp>) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "the app did not settle");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Opens the demo workspace, starts `job`, and waits for its first frame.
+fn settle(h: &mut Harness<'_, GroundworkApp>) {
+    wait_idle(h, Duration::from_secs(30));
+}
+
+/// The app in a `size_px` window, rendering with wgpu.
+fn harness(env: &Env, size_px: [f32; 2]) -> Harness<'static, GroundworkApp> {
+    gui::harness(env, size_px, 400, true)
+}
+
 fn start(h: &mut Harness<'_, GroundworkApp>, job: &str) {
     settle(h);
     h.run_steps(2);
@@ -133,34 +85,6 @@ fn click_world(h: &mut Harness<'_, GroundworkApp>, world: Point3<f64>) {
     h.run_steps(2);
 }
 
-fn delivered_responses(env: &Env, h: &mut Harness<'_, GroundworkApp>, job: &str) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let status = h.state().sync_status().unwrap();
-        if status.queued == 0 && status.delivered > 0 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "not delivered: {status:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let jobs = h.state().jobs_service().unwrap().clone();
-    let prefix = ObjectPath::parse(&format!(
-        "s3://groundwork-demo/output/{job}/annotations/worker-response/"
-    ))
-    .unwrap();
-    env.runtime.block_on(async {
-        let store = &jobs.workspace().store;
-        let page = store.list(&prefix, None, 100).await.unwrap();
-        let mut out = Vec::new();
-        for meta in page.objects {
-            let got = store.get(&meta.path, None).await.unwrap();
-            out.push(serde_json::from_slice(&got.bytes).unwrap());
-        }
-        out
-    })
-}
-
 /// The demo car: centre (6, −3, 0.8), 4.4 × 1.9 × 1.6 m, yaw 0.2 rad.
 fn along_car(u: f64) -> Point3<f64> {
     let yaw: f64 = 0.2;
@@ -200,7 +124,7 @@ fn label_and_submit(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
     h.get_by_role_and_label(Role::Button, "Submit").click();
     h.run_steps(2);
     assert_eq!(h.state().screen_name(), "home", "notice: {:?}", h.state().notice());
-    let responses = delivered_responses(env, h, JOB);
+    let responses = delivered_responses(env, h, JOB, Duration::from_secs(20));
     assert_eq!(responses.len(), 1);
     responses[0]["answers"][0]["answerContent"].clone()
 }
@@ -303,7 +227,7 @@ fn track_a_car_over_a_sequence() {
 
     h.get_by_role_and_label(Role::Button, "Submit").click();
     h.run_steps(2);
-    let responses = delivered_responses(&env, &mut h, "street-tracking");
+    let responses = delivered_responses(&env, &mut h, "street-tracking", Duration::from_secs(20));
     let seq = &responses[0]["answers"][0]["answerContent"]["seqLabel"]["tracking-annotations"];
     let frames = seq.as_array().unwrap();
     assert_eq!(frames.len(), 4);

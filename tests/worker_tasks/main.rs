@@ -7,6 +7,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../support/gui.rs"]
+mod gui;
+
 mod cloud;
 mod segment;
 mod video;

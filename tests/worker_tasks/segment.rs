@@ -9,6 +9,7 @@
 //! Without a GPU adapter the tests skip loudly, unless `GROUNDWORK_REQUIRE_GPU=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::gui::{self, Env, WORKER, delivered_responses, env, gpu_available, wait_idle};
 use crate::support;
 
 use std::sync::Arc;
@@ -18,72 +19,22 @@ use egui::{Pos2, Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use nalgebra::Point3;
-use serde_json::Value;
 
 use groundwork::annotation::point_seg::point_labels_from_answer;
-use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
+use groundwork::app::GroundworkApp;
 use groundwork::formats::output::point_labels;
 use groundwork::geometry::StandardView;
-use groundwork::render::RenderContext;
 use groundwork::store::ObjectPath;
-use groundwork::store::clock::SystemClock;
 use groundwork::ui::task::segment3d::Segment3dView;
 
-const WORKER: &str = "alice";
 const JOB: &str = "street-pointseg";
 
-fn gpu_available() -> bool {
-    match RenderContext::new_headless_if_available() {
-        Ok(Some(_)) => true,
-        Ok(None) => {
-            eprintln!("SKIPPED: no GPU adapter (set GROUNDWORK_REQUIRE_GPU=1 to fail instead)");
-            false
-        }
-        Err(e) => panic!("GROUNDWORK_REQUIRE_GPU=1 but: {e}"),
-    }
-}
-
-struct Env {
-    _dir: tempfile::TempDir,
-    runtime: tokio::runtime::Runtime,
-    config: AppConfig,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = AppConfig {
-        workspace: None,
-        demo_dir: dir.path().join("demo"),
-        state_dir: dir.path().join("state"),
-        worker: WORKER.into(),
-        clock: Arc::new(SystemClock),
-        exit_tasks: ExitTasks::default(),
-    };
-    Env { _dir: dir, runtime, config }
-}
-
 fn harness(env: &Env) -> Harness<'static, GroundworkApp> {
-    let config = env.config.clone();
-    let handle = env.runtime.handle().clone();
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .with_max_steps(200)
-        .wgpu()
-        .build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
+    gui::harness(env, [1280.0, 800.0], 200, true)
 }
 
 fn settle(h: &mut Harness<'_, GroundworkApp>) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "the app did not settle");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_idle(h, Duration::from_secs(30));
     h.run_ok();
 }
 
@@ -176,35 +127,6 @@ fn distance_to_outline(p: Pos2, polygon: &[Pos2]) -> f32 {
         .fold(f32::INFINITY, f32::min)
 }
 
-/// Waits until the sync engine delivered everything, then returns the worker responses.
-fn delivered_responses(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Vec<Value> {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let status = h.state().sync_status().unwrap();
-        if status.queued == 0 && status.delivered > 0 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "not delivered: {status:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let jobs = h.state().jobs_service().unwrap().clone();
-    let prefix = ObjectPath::parse(&format!(
-        "s3://groundwork-demo/output/{JOB}/annotations/worker-response/"
-    ))
-    .unwrap();
-    env.runtime.block_on(async {
-        let store = &jobs.workspace().store;
-        let page = store.list(&prefix, None, 100).await.unwrap();
-        let mut out = Vec::new();
-        for meta in page.objects {
-            let got = store.get(&meta.path, None).await.unwrap();
-            out.push(serde_json::from_slice(&got.bytes).unwrap());
-        }
-        out
-    })
-}
-
 /// Which points must and must not carry a class: `Some(true)` certainly painted, `Some(false)`
 /// certainly not, `None` within half a point of the brush or lasso edge (rounding).
 type Expectation = Vec<Option<bool>>;
@@ -286,7 +208,7 @@ fn paint_with_brush_and_lasso_submit_and_find_the_classes() {
     settle(&mut h);
     assert_eq!(h.state().screen_name(), "home");
 
-    let responses = delivered_responses(&env, &mut h);
+    let responses = delivered_responses(&env, &mut h, JOB, Duration::from_secs(30));
     assert_eq!(responses.len(), 1, "{responses:?}");
     let answer = &responses[0]["answers"][0];
     assert_eq!(answer["workerId"], WORKER);

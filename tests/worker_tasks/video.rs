@@ -5,9 +5,9 @@
 //! `SeqLabel` and, after consolidation, in `SeqLabel.json` and the output manifest.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::gui::{self, Env, WORKER, delivered_responses, env, wait_for_object, wait_idle};
 use crate::support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Key, Pos2, Role};
@@ -16,52 +16,16 @@ use egui_kittest::kittest::Queryable as _;
 use serde_json::Value;
 
 use groundwork::annotation::document::{BoxPx, Geometry, Point2};
-use groundwork::app::{AppConfig, ExitTasks, GroundworkApp};
-use groundwork::store::ObjectPath;
-use groundwork::store::clock::SystemClock;
+use groundwork::app::GroundworkApp;
 
-const WORKER: &str = "alice";
 const JOB: &str = "crossing-tracking";
 
-struct Env {
-    _dir: tempfile::TempDir,
-    runtime: tokio::runtime::Runtime,
-    config: AppConfig,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let config = AppConfig {
-        workspace: None,
-        demo_dir: dir.path().join("demo"),
-        state_dir: dir.path().join("state"),
-        worker: WORKER.into(),
-        clock: Arc::new(SystemClock),
-        exit_tasks: ExitTasks::default(),
-    };
-    Env { _dir: dir, runtime, config }
-}
-
 fn harness(env: &Env, wgpu: bool) -> Harness<'static, GroundworkApp> {
-    let config = env.config.clone();
-    let handle = env.runtime.handle().clone();
-    let builder = Harness::builder().with_size([1280.0, 800.0]).with_max_steps(200);
-    let builder = if wgpu { builder.wgpu() } else { builder };
-    builder.build_eframe(move |cc| GroundworkApp::new(cc, config, handle))
+    gui::harness(env, [1280.0, 800.0], 200, wgpu)
 }
 
 fn settle(h: &mut Harness<'_, GroundworkApp>) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if h.state().is_idle() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "the app did not settle");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_idle(h, Duration::from_secs(20));
     h.run_ok();
 }
 
@@ -186,32 +150,7 @@ fn submit_and_collect(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
     h.run_ok();
     settle(h);
     assert_eq!(h.state().screen_name(), "home", "notice: {:?}", h.state().notice());
-    let start = Instant::now();
-    loop {
-        h.step();
-        let status = h.state().sync_status().unwrap();
-        if status.queued == 0 && status.delivered > 0 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "not delivered: {status:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let jobs = h.state().jobs_service().unwrap().clone();
-    let prefix = ObjectPath::parse(&format!(
-        "s3://groundwork-demo/output/{JOB}/annotations/worker-response/"
-    ))
-    .unwrap();
-    let responses: Vec<Value> = env.runtime.block_on(async {
-        let store = &jobs.workspace().store;
-        let page = store.list(&prefix, None, 100).await.unwrap();
-        let mut out = Vec::new();
-        for meta in page.objects {
-            out.push(
-                serde_json::from_slice(&store.get(&meta.path, None).await.unwrap().bytes).unwrap(),
-            );
-        }
-        out
-    });
+    let responses = delivered_responses(env, h, JOB, Duration::from_secs(20));
     assert_eq!(responses.len(), 1, "{responses:?}");
     let answers = responses[0]["answers"].as_array().unwrap();
     assert_eq!(answers.len(), 1);
@@ -229,32 +168,33 @@ fn track_one_object_over_ten_frames_from_two_keyframes() {
     assert_ten_boxes(&content["seqLabel"]);
 }
 
-/// The same flow through consolidation: `Lifecycle::run_pending` writes `SeqLabel.json` and the
-/// output manifest line pointing at it (spec §5.11).
+/// The same flow through consolidation, which the app runs itself once its delivery lands (as
+/// `groundwork task submit` does): `SeqLabel.json` and the output manifest line pointing at it
+/// appear without anything else settling the job (spec §5.11).
 #[test]
 fn tracked_boxes_reach_seq_label_json() {
     let env = env();
     let mut h = harness(&env, false);
     track_one_car(&mut h);
     let _ = submit_and_collect(&env, &mut h);
+    let manifest = wait_for_object(
+        &env,
+        &h,
+        &format!("s3://groundwork-demo/output/{JOB}/manifests/output/output.manifest"),
+    );
+    let text = String::from_utf8(manifest).unwrap();
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let uri = line["crossing-tracking-ref"].as_str().expect("a -ref label");
+    assert!(uri.ends_with("/SeqLabel.json"), "{uri}");
+    let meta = &line["crossing-tracking-ref-metadata"];
+    assert_eq!(meta["type"], "groundtruth/video-object-tracking");
+    assert_eq!(meta["class-map"]["0"], "car");
+    let seq = wait_for_object(&env, &h, uri);
+    assert_ten_boxes(&serde_json::from_slice(&seq).unwrap());
+    // Settling again (what `groundwork sync` would do) finds nothing left and keeps the output.
     let jobs = h.state().jobs_service().unwrap().clone();
-    env.runtime.block_on(async {
-        support::consolidate_job(&jobs, JOB).await;
-        let store = &jobs.workspace().store;
-        let manifest = ObjectPath::parse(&format!(
-            "s3://groundwork-demo/output/{JOB}/manifests/output/output.manifest"
-        ))
-        .unwrap();
-        let text = String::from_utf8(store.get(&manifest, None).await.unwrap().bytes).unwrap();
-        let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        let uri = line["crossing-tracking-ref"].as_str().expect("a -ref label");
-        assert!(uri.ends_with("/SeqLabel.json"), "{uri}");
-        let meta = &line["crossing-tracking-ref-metadata"];
-        assert_eq!(meta["type"], "groundtruth/video-object-tracking");
-        assert_eq!(meta["class-map"]["0"], "car");
-        let seq = store.get(&ObjectPath::parse(uri).unwrap(), None).await.unwrap().bytes;
-        assert_ten_boxes(&serde_json::from_slice(&seq).unwrap());
-    });
+    let report = env.runtime.block_on(support::consolidate_job(&jobs, JOB));
+    assert!(report.consolidated.is_empty(), "the app had consolidated already: {report:?}");
 }
 
 /// Renders the video task screen to `assets/screenshots/video-task.png` (for the README). Runs

@@ -22,7 +22,7 @@ use egui::{Color32, Key, Mesh, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, ve
 use nalgebra::{Point2 as NPoint2, Point3, Rotation3, Vector2, Vector3};
 use serde_json::Value;
 
-use super::{TaskAction, format_time_left};
+use super::{TaskAction, TopBar};
 use crate::annotation::cuboids::{
     Box2, Box9, CuboidDocument, CuboidTaskKind, default_size_for, wrap_angle,
 };
@@ -630,79 +630,40 @@ fn top_bar(
     chrome: &CloudChrome<'_>,
     actions: &mut Vec<TaskAction>,
 ) {
-    egui::Panel::top("cloud-top")
-        .frame(
-            egui::Frame::new()
-                .fill(theme::SURFACE)
-                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
-        )
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
-                    actions.push(TaskAction::StopAndResume);
-                }
-                ui.separator();
-                ui.label(RichText::new(chrome.title).strong());
-                ui.label(
-                    RichText::new(format!(
-                        "{} · object {} · {}",
-                        chrome.job_name,
-                        chrome.object_id,
-                        doc.kind().display_name()
-                    ))
-                    .color(theme::TEXT_WEAK),
-                );
-                ui.separator();
-                if command::button(ui, &all::UNDO, doc.can_undo()) {
-                    doc.undo();
-                }
-                if command::button(ui, &all::REDO, doc.can_redo()) {
-                    doc.redo();
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let incomplete = doc.incomplete();
-                    let enabled = incomplete.is_none() && !chrome.busy;
-                    let submit = ui
-                        .add_enabled(
-                            enabled,
-                            egui::Button::new(
-                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
-                            )
-                            .fill(theme::ACCENT),
-                        )
-                        .on_hover_text(all::SUBMIT.hint(ui.ctx()))
-                        .on_disabled_hover_text(incomplete.unwrap_or_default());
-                    if submit.clicked() {
-                        actions.push(TaskAction::Submit);
-                    }
-                    if command::button(ui, &all::DECLINE, !chrome.busy) {
-                        actions.push(TaskAction::Decline);
-                    }
-                    if command::button(ui, &all::RELEASE, !chrome.busy) {
-                        actions.push(TaskAction::Release);
-                    }
-                    ui.separator();
-                    widgets::sync_badge(ui, chrome.sync);
-                    if let Some(secs) = chrome.time_left_secs {
-                        ui.separator();
-                        let color = if secs < 60 {
-                            theme::ERROR
-                        } else if secs < 300 {
-                            theme::WARN
-                        } else {
-                            theme::TEXT_WEAK
-                        };
-                        ui.label(
-                            RichText::new(format!("Time left {}", format_time_left(secs)))
-                                .color(color),
-                        );
-                    }
-                    if command::button(ui, &all::SHORTCUTS, true) {
-                        view.show_shortcuts = !view.show_shortcuts;
-                    }
-                });
-            });
-        });
+    let bar = TopBar {
+        id: "cloud-top",
+        title: chrome.title,
+        subtitle: format!(
+            "{} · object {} · {}",
+            chrome.job_name,
+            chrome.object_id,
+            doc.kind().display_name()
+        ),
+        busy: chrome.busy,
+        can_undo: doc.can_undo(),
+        can_redo: doc.can_redo(),
+        incomplete: doc.incomplete(),
+        ready: true,
+        sync: chrome.sync,
+        time_left_secs: chrome.time_left_secs,
+    };
+    let clicks = super::top_bar(
+        ui,
+        &bar,
+        actions,
+        |_| {},
+        |ui| {
+            if command::button(ui, &all::SHORTCUTS, true) {
+                view.show_shortcuts = !view.show_shortcuts;
+            }
+        },
+    );
+    if clicks.undo {
+        doc.undo();
+    }
+    if clicks.redo {
+        doc.redo();
+    }
 }
 
 fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {

@@ -289,6 +289,116 @@ pub fn label_key_text(index: usize) -> Option<String> {
     (index < all::LABEL_KEYS.len()).then(|| ((index + 1) % 10).to_string())
 }
 
+/// What the task top bar shared by every task screen shows.
+pub struct TopBar<'a> {
+    /// The panel's id (one per screen).
+    pub id: &'a str,
+    /// The task's title.
+    pub title: &'a str,
+    /// The weak line after the title (`job · object N`, plus what a screen adds).
+    pub subtitle: String,
+    /// A request is in flight: Stop, Release, Decline and Submit wait.
+    pub busy: bool,
+    /// Undo is possible now.
+    pub can_undo: bool,
+    /// Redo is possible now.
+    pub can_redo: bool,
+    /// Why the answer cannot be submitted yet (`None` when it is complete).
+    pub incomplete: Option<String>,
+    /// The screen is ready to submit (besides being complete and not busy).
+    pub ready: bool,
+    /// The sync badge.
+    pub sync: SyncBadge,
+    /// Seconds until the claim expires, when known.
+    pub time_left_secs: Option<i64>,
+}
+
+/// Which of the top bar's edit buttons were clicked (the screen undoes or redoes its own way).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TopBarClicks {
+    /// Undo was clicked.
+    pub undo: bool,
+    /// Redo was clicked.
+    pub redo: bool,
+}
+
+/// The task top bar: Stop and resume later, title, `job · object`, Undo/Redo, and from the
+/// right Submit, Decline, Release, the sync badge and the time left. `after_title` adds items
+/// after the subtitle; `far_right` adds items at the right end's far side (left of the time).
+/// The Stop/Release/Decline/Submit clicks are pushed to `actions`.
+pub fn top_bar(
+    ui: &mut Ui,
+    bar: &TopBar<'_>,
+    actions: &mut Vec<TaskAction>,
+    after_title: impl FnOnce(&mut Ui),
+    far_right: impl FnOnce(&mut Ui),
+) -> TopBarClicks {
+    let mut clicks = TopBarClicks::default();
+    egui::Panel::top(bar.id)
+        .frame(
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
+        )
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if command::button(ui, &all::STOP_AND_RESUME, !bar.busy) {
+                    actions.push(TaskAction::StopAndResume);
+                }
+                ui.separator();
+                ui.label(RichText::new(bar.title).strong());
+                ui.label(RichText::new(&bar.subtitle).color(theme::TEXT_WEAK));
+                after_title(ui);
+                ui.separator();
+                clicks.undo = command::button(ui, &all::UNDO, bar.can_undo);
+                clicks.redo = command::button(ui, &all::REDO, bar.can_redo);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let enabled = bar.incomplete.is_none() && !bar.busy && bar.ready;
+                    let submit = ui
+                        .add_enabled(
+                            enabled,
+                            egui::Button::new(
+                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
+                            )
+                            .fill(theme::ACCENT),
+                        )
+                        .on_hover_text(all::SUBMIT.hint(ui.ctx()))
+                        .on_disabled_hover_text(bar.incomplete.clone().unwrap_or_default());
+                    if submit.clicked() {
+                        actions.push(TaskAction::Submit);
+                    }
+                    if command::button(ui, &all::DECLINE, !bar.busy) {
+                        actions.push(TaskAction::Decline);
+                    }
+                    if command::button(ui, &all::RELEASE, !bar.busy) {
+                        actions.push(TaskAction::Release);
+                    }
+                    ui.separator();
+                    widgets::sync_badge(ui, bar.sync);
+                    if let Some(secs) = bar.time_left_secs {
+                        ui.separator();
+                        let color = if secs < 60 {
+                            theme::ERROR
+                        } else if secs < 300 {
+                            theme::WARN
+                        } else {
+                            theme::TEXT_WEAK
+                        };
+                        ui.label(
+                            RichText::new(format!("Time left {}", format_time_left(secs)))
+                                .color(color),
+                        )
+                        .on_hover_text(
+                            "Submit before the task's time limit, or it goes back to the pool.",
+                        );
+                    }
+                    far_right(ui);
+                });
+            });
+        });
+    clicks
+}
+
 /// `mm:ss` (or `h:mm:ss`).
 pub fn format_time_left(secs: i64) -> String {
     let s = secs.max(0);
@@ -355,75 +465,31 @@ pub fn task_ui(
     }
 
     // --- top bar ----------------------------------------------------------------------------
-    egui::Panel::top("task-top")
-        .frame(
-            egui::Frame::new()
-                .fill(theme::SURFACE)
-                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
-        )
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
-                    actions.push(TaskAction::StopAndResume);
-                }
-                ui.separator();
-                ui.label(RichText::new(chrome.title).strong());
-                ui.label(
-                    RichText::new(format!("{} · object {}", chrome.job_name, chrome.object_id))
-                        .color(theme::TEXT_WEAK),
-                );
-                ui.separator();
-                if command::button(ui, &all::UNDO, doc.can_undo()) {
-                    doc.undo();
-                    view.drag = None;
-                }
-                if command::button(ui, &all::REDO, doc.can_redo()) {
-                    doc.redo();
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let submit_enabled = doc.incomplete().is_none() && !chrome.busy;
-                    let hint = doc.incomplete().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
-                    let submit = ui
-                        .add_enabled(
-                            submit_enabled,
-                            egui::Button::new(
-                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
-                            )
-                            .fill(theme::ACCENT),
-                        )
-                        .on_hover_text(hint)
-                        .on_disabled_hover_text(doc.incomplete().unwrap_or_default());
-                    if submit.clicked() {
-                        actions.push(TaskAction::Submit);
-                    }
-                    if command::button(ui, &all::DECLINE, !chrome.busy) {
-                        actions.push(TaskAction::Decline);
-                    }
-                    if command::button(ui, &all::RELEASE, !chrome.busy) {
-                        actions.push(TaskAction::Release);
-                    }
-                    ui.separator();
-                    widgets::sync_badge(ui, chrome.sync);
-                    if let Some(secs) = chrome.time_left_secs {
-                        ui.separator();
-                        let color = if secs < 60 {
-                            theme::ERROR
-                        } else if secs < 300 {
-                            theme::WARN
-                        } else {
-                            theme::TEXT_WEAK
-                        };
-                        ui.label(
-                            RichText::new(format!("Time left {}", format_time_left(secs)))
-                                .color(color),
-                        )
-                        .on_hover_text(
-                            "Submit before the task's time limit, or it goes back to the pool.",
-                        );
-                    }
-                });
-            });
-        });
+    let clicks = top_bar(
+        ui,
+        &TopBar {
+            id: "task-top",
+            title: chrome.title,
+            subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
+            busy: chrome.busy,
+            can_undo: doc.can_undo(),
+            can_redo: doc.can_redo(),
+            incomplete: doc.incomplete(),
+            ready: true,
+            sync: chrome.sync,
+            time_left_secs: chrome.time_left_secs,
+        },
+        &mut actions,
+        |_| {},
+        |_| {},
+    );
+    if clicks.undo {
+        doc.undo();
+        view.drag = None;
+    }
+    if clicks.redo {
+        doc.redo();
+    }
 
     // --- notice -----------------------------------------------------------------------------
     if let Some(notice) = chrome.notice {

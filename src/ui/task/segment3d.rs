@@ -19,7 +19,7 @@ use std::time::Instant;
 use egui::{Color32, Pos2, RichText, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, format_time_left, label_key_text};
+use super::{TaskAction, TopBar, label_key_text};
 use crate::annotation::point_seg::{
     AuditMode, PointSegDocument, ProjectedCloud, ProjectionOptions, StrokeSpec,
 };
@@ -430,71 +430,25 @@ fn top_bar(
     actions: &mut Vec<TaskAction>,
     painting: bool,
 ) {
-    egui::Panel::top("seg3d-top")
-        .frame(
-            egui::Frame::new()
-                .fill(theme::SURFACE)
-                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
-        )
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
-                    actions.push(TaskAction::StopAndResume);
-                }
-                ui.separator();
-                ui.label(RichText::new(chrome.title).strong());
-                ui.label(
-                    RichText::new(format!("{} · object {}", chrome.job_name, chrome.object_id))
-                        .color(theme::TEXT_WEAK),
-                );
-                ui.separator();
-                if command::button(ui, &all::UNDO, doc.can_undo() && !painting) {
-                    view.undo(doc);
-                }
-                if command::button(ui, &all::REDO, doc.can_redo() && !painting) {
-                    view.redo(doc);
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let incomplete = doc.incomplete();
-                    let enabled = incomplete.is_none() && !chrome.busy && view.is_ready();
-                    let submit = ui
-                        .add_enabled(
-                            enabled,
-                            egui::Button::new(
-                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
-                            )
-                            .fill(theme::ACCENT),
-                        )
-                        .on_hover_text(all::SUBMIT.hint(ui.ctx()))
-                        .on_disabled_hover_text(incomplete.unwrap_or_default());
-                    if submit.clicked() {
-                        actions.push(TaskAction::Submit);
-                    }
-                    if command::button(ui, &all::DECLINE, !chrome.busy) {
-                        actions.push(TaskAction::Decline);
-                    }
-                    if command::button(ui, &all::RELEASE, !chrome.busy) {
-                        actions.push(TaskAction::Release);
-                    }
-                    ui.separator();
-                    widgets::sync_badge(ui, chrome.sync);
-                    if let Some(secs) = chrome.time_left_secs {
-                        ui.separator();
-                        let color = if secs < 60 {
-                            theme::ERROR
-                        } else if secs < 300 {
-                            theme::WARN
-                        } else {
-                            theme::TEXT_WEAK
-                        };
-                        ui.label(
-                            RichText::new(format!("Time left {}", format_time_left(secs)))
-                                .color(color),
-                        );
-                    }
-                });
-            });
-        });
+    let bar = TopBar {
+        id: "seg3d-top",
+        title: chrome.title,
+        subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
+        busy: chrome.busy,
+        can_undo: doc.can_undo() && !painting,
+        can_redo: doc.can_redo() && !painting,
+        incomplete: doc.incomplete(),
+        ready: view.is_ready(),
+        sync: chrome.sync,
+        time_left_secs: chrome.time_left_secs,
+    };
+    let clicks = super::top_bar(ui, &bar, actions, |_| {}, |_| {});
+    if clicks.undo {
+        view.undo(doc);
+    }
+    if clicks.redo {
+        view.redo(doc);
+    }
 }
 
 fn tool_button(ui: &mut Ui, view: &mut Segment3dView, command: &Command, tool: SegTool) {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use egui::{Color32, RichText, Sense, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, Tool, format_time_left, labels_list};
+use super::{TaskAction, Tool, TopBar, labels_list};
 use crate::annotation::document::{BoxPx, Geometry, Point2, Shape, ShapeKind};
 use crate::annotation::video::{
     AuditMode, TrackId, VideoDocument, VideoError, VideoMode, parse_frame_ranges,
@@ -548,74 +548,35 @@ fn top_bar(
     chrome: &VideoChrome<'_>,
     actions: &mut Vec<TaskAction>,
 ) {
-    egui::Panel::top("video-top")
-        .frame(
-            egui::Frame::new()
-                .fill(theme::SURFACE)
-                .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
-        )
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
-                    actions.push(TaskAction::StopAndResume);
-                }
-                ui.separator();
-                ui.label(RichText::new(chrome.title).strong());
-                ui.label(
-                    RichText::new(format!("{} · object {}", chrome.job_name, chrome.object_id))
-                        .color(theme::TEXT_WEAK),
-                );
-                ui.label(RichText::new(mode_text(doc)).color(theme::ACCENT));
-                ui.separator();
-                if command::button(ui, &all::UNDO, doc.can_undo()) {
-                    doc.undo();
-                    view.drag = None;
-                }
-                if command::button(ui, &all::REDO, doc.can_redo()) {
-                    doc.redo();
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let incomplete = doc.incomplete();
-                    let enabled = incomplete.is_none() && !chrome.busy;
-                    let hint = incomplete.clone().unwrap_or_else(|| all::SUBMIT.hint(ui.ctx()));
-                    let submit = ui
-                        .add_enabled(
-                            enabled,
-                            egui::Button::new(
-                                RichText::new(all::SUBMIT.label).strong().color(Color32::WHITE),
-                            )
-                            .fill(theme::ACCENT),
-                        )
-                        .on_hover_text(hint)
-                        .on_disabled_hover_text(incomplete.unwrap_or_default());
-                    if submit.clicked() {
-                        actions.push(TaskAction::Submit);
-                    }
-                    if command::button(ui, &all::DECLINE, !chrome.busy) {
-                        actions.push(TaskAction::Decline);
-                    }
-                    if command::button(ui, &all::RELEASE, !chrome.busy) {
-                        actions.push(TaskAction::Release);
-                    }
-                    ui.separator();
-                    widgets::sync_badge(ui, chrome.sync);
-                    if let Some(secs) = chrome.time_left_secs {
-                        ui.separator();
-                        let color = if secs < 60 {
-                            theme::ERROR
-                        } else if secs < 300 {
-                            theme::WARN
-                        } else {
-                            theme::TEXT_WEAK
-                        };
-                        ui.label(
-                            RichText::new(format!("Time left {}", format_time_left(secs)))
-                                .color(color),
-                        );
-                    }
-                });
-            });
-        });
+    let bar = TopBar {
+        id: "video-top",
+        title: chrome.title,
+        subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
+        busy: chrome.busy,
+        can_undo: doc.can_undo(),
+        can_redo: doc.can_redo(),
+        incomplete: doc.incomplete(),
+        ready: true,
+        sync: chrome.sync,
+        time_left_secs: chrome.time_left_secs,
+    };
+    let mode = mode_text(doc);
+    let clicks = super::top_bar(
+        ui,
+        &bar,
+        actions,
+        |ui| {
+            ui.label(RichText::new(mode).color(theme::ACCENT));
+        },
+        |_| {},
+    );
+    if clicks.undo {
+        doc.undo();
+        view.drag = None;
+    }
+    if clicks.redo {
+        doc.redo();
+    }
 }
 
 fn mode_text(doc: &VideoDocument) -> String {

@@ -1,0 +1,161 @@
+//! The one submit path every task screen uses: the worker's answer becomes a
+//! [`SubmissionRequest`] for the durable outbox (through the sync engine); the screen gets a
+//! notice when the outbox is busy or stopped. After the enqueue a background task waits for the
+//! delivery, discards the local draft and settles the object ([`Lifecycle::settle_object`]), so
+//! a job whose last answer this was gets its consolidation and output manifest at once — as
+//! `groundwork task submit` does.
+//!
+//! Never blocks the UI thread. Part of `app`; nothing below it depends on it.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::job::JobSpec;
+use crate::store::ObjectPath;
+use crate::store::claims::ClaimTicket;
+use crate::store::jobs::Jobs;
+use crate::store::lifecycle::Lifecycle;
+use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
+use crate::store::sync::{SyncError, SyncHandle};
+
+use super::GroundworkApp;
+
+/// One task screen's submission: the claim it answers and the session state the submit path
+/// reads and updates.
+pub(super) struct Submission<'a> {
+    /// The job's name.
+    pub job_name: &'a str,
+    /// The job's spec (output path, KMS key).
+    pub spec: &'a JobSpec,
+    /// The claim being answered.
+    pub ticket: &'a ClaimTicket,
+    /// The task's draft, discarded once the answer is delivered.
+    pub draft_key: &'a DraftKey,
+    /// When the worker accepted the task (ms since the epoch).
+    pub accepted_at_ms: i64,
+    /// Time spent actively working, in ms.
+    pub active_ms: i64,
+    /// The screen's notice line: why the submission did not go out.
+    pub notice: &'a mut Option<String>,
+    /// Set once the answer is in the outbox (no more draft saves).
+    pub finished: &'a mut bool,
+}
+
+impl GroundworkApp {
+    /// Submits `answer` (a document's `answer_content()`) through the outbox. Returns true when
+    /// the task screen should close.
+    pub(super) fn submit_answer<E: Display>(
+        &mut self,
+        answer: Result<Value, E>,
+        s: Submission<'_>,
+    ) -> bool {
+        let Some(ws) = &self.workspace else { return false };
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                *s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let output = match ObjectPath::parse(&s.spec.output_config.s3_output_path) {
+            Ok(p) => p,
+            Err(e) => {
+                *s.notice = Some(e.to_string());
+                return false;
+            }
+        };
+        let active_secs = s.active_ms.max(0) as f64 / 1000.0;
+        let request = SubmissionRequest {
+            s3_output_path: output,
+            job_name: s.job_name.to_owned(),
+            kms_key_id: s.spec.output_config.kms_key_id.clone(),
+            object_id: s.ticket.object_id,
+            slot: s.ticket.slot,
+            worker: s.ticket.worker.clone(),
+            claimed_at_ms: s.ticket.claimed_at_ms,
+            accepted_at_ms: s.accepted_at_ms,
+            time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
+            worker_metadata: None,
+            answer_content: answer,
+        };
+        match ws.sync.enqueue(request) {
+            Ok(()) => {
+                *s.finished = true;
+                self.backend.after_submit(AfterSubmit {
+                    sync: ws.sync.clone(),
+                    drafts: ws.drafts.clone(),
+                    draft_key: s.draft_key.clone(),
+                    jobs: ws.jobs.clone(),
+                    job_name: s.job_name.to_owned(),
+                    object_id: s.ticket.object_id,
+                });
+                self.notice =
+                    Some("Submitted. It uploads in the background; you can keep working.".into());
+                self.refresh_jobs();
+                true
+            }
+            Err(SyncError::Busy) => {
+                *s.notice = Some("The outbox is busy; submit again in a moment.".into());
+                false
+            }
+            Err(SyncError::Stopped) => {
+                *s.notice = Some(
+                    "The sync engine stopped; your draft is saved. Restart the app to submit."
+                        .into(),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// What the background task after an enqueue needs.
+pub(super) struct AfterSubmit {
+    /// The sync engine that holds the submission.
+    pub sync: SyncHandle,
+    /// Local drafts.
+    pub drafts: Arc<Drafts>,
+    /// The submitted task's draft.
+    pub draft_key: DraftKey,
+    /// The workspace's jobs (for the lifecycle).
+    pub jobs: Jobs,
+    /// The submitted job.
+    pub job_name: String,
+    /// The submitted object.
+    pub object_id: u64,
+}
+
+/// After a submission was enqueued (run on the runtime by [`Backend::after_submit`]): waits for
+/// the outbox to deliver, discards the local draft, then settles the object (consolidation, and
+/// the output manifest when that made every object final). When the store is offline the
+/// submission stays queued and nothing is settled here: whoever runs `Lifecycle::run_pending`
+/// later settles it. Failures are logged, never raised: the answer is safe in the outbox.
+pub(super) async fn settle_after_submit(after: AfterSubmit) {
+    let AfterSubmit { sync, drafts, draft_key, jobs, job_name, object_id } = after;
+    let status = sync.flush().await;
+    let _ = tokio::task::spawn_blocking(move || drafts.discard_local(&draft_key)).await;
+    match status {
+        Ok(status) if status.online => {}
+        Ok(status) => {
+            tracing::info!(job = %job_name, object_id, queued = status.queued,
+                "store offline; consolidation waits for a later run");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(job = %job_name, object_id, "no delivery to settle: {e}");
+            return;
+        }
+    }
+    let settled = match Lifecycle::open(&jobs, &job_name).await {
+        Ok(lifecycle) => lifecycle.settle_object(object_id).await,
+        Err(e) => Err(e),
+    };
+    match settled {
+        Ok(settled) => {
+            tracing::debug!(job = %job_name, object_id, ?settled, "settled after submit")
+        }
+        Err(e) => tracing::warn!(job = %job_name, object_id, "settling after submit failed: {e}"),
+    }
+}
