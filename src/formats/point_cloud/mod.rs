@@ -173,20 +173,29 @@ impl PointCloud {
         reserve_attr(&mut self.user_data, additional);
     }
 
-    /// Sets the number of points to `n` in every kept attribute (new points: zeros).
+    /// Sets the number of points to `n` in every kept attribute (new points: zeros). An empty
+    /// cloud gets freshly zeroed arrays (`vec![0; n]` maps zero pages without writing them, so the
+    /// pages are first touched by whoever fills them, in parallel, instead of here).
     pub fn resize_default(&mut self, n: usize) {
-        fn resize<T: Clone + Default>(attr: &mut Option<Vec<T>>, n: usize) {
-            if let Some(v) = attr {
+        fn resize<T: Clone + Default>(v: &mut Vec<T>, n: usize) {
+            if v.is_empty() {
+                *v = vec![T::default(); n];
+            } else {
                 v.resize(n, T::default());
             }
         }
-        self.positions.resize(n, [0.0; 3]);
-        resize(&mut self.intensity, n);
-        resize(&mut self.classification, n);
-        resize(&mut self.return_number, n);
-        resize(&mut self.rgb, n);
-        resize(&mut self.gps_time, n);
-        resize(&mut self.user_data, n);
+        fn resize_attr<T: Clone + Default>(attr: &mut Option<Vec<T>>, n: usize) {
+            if let Some(v) = attr {
+                resize(v, n);
+            }
+        }
+        resize(&mut self.positions, n);
+        resize_attr(&mut self.intensity, n);
+        resize_attr(&mut self.classification, n);
+        resize_attr(&mut self.return_number, n);
+        resize_attr(&mut self.rgb, n);
+        resize_attr(&mut self.gps_time, n);
+        resize_attr(&mut self.user_data, n);
     }
 
     /// The world position of point `i` (`origin + positions[i]`, in `f64`).
