@@ -81,8 +81,11 @@ def main():
         list(pool.map(upload, range(a.count)))
         upload_secs = time.perf_counter() - start
         start = time.perf_counter()
+        cpu = time.process_time()
         list(pool.map(download, range(a.count)))
         download_secs = time.perf_counter() - start
+        if os.environ.get("GROUNDWORK_BENCH_CPU"):
+            print(f"boto3: download CPU {time.process_time() - cpu:.2f} s", file=sys.stderr)
 
     print(
         json.dumps(

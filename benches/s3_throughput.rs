@@ -9,7 +9,9 @@
 //!
 //! Run (release, needs `weed` on PATH and python3 with boto3):
 //!     cargo bench --bench s3_throughput
-//! Prints a markdown table for BENCHMARKS.md. `GROUNDWORK_BENCH_QUICK=1` runs a tenth of the
+//! Prints a markdown table for BENCHMARKS.md. `GROUNDWORK_BENCH_ONLY=small|large` runs one
+//! workload; `GROUNDWORK_BENCH_CPU=1` prints each client's CPU seconds for its downloads.
+//! `GROUNDWORK_BENCH_QUICK=1` runs a tenth of the
 //! objects (a smoke run of the harness, not a measurement).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -99,6 +101,7 @@ async fn ours(
         .await;
     }
     let upload_secs = start.elapsed().as_secs_f64();
+    let cpu_before = process_cpu_secs();
     let start = Instant::now();
     {
         let (store, data, paths) = (store.clone(), data.clone(), paths.clone());
@@ -115,7 +118,20 @@ async fn ours(
         })
         .await;
     }
-    Timing { upload_secs, download_secs: start.elapsed().as_secs_f64() }
+    let download_secs = start.elapsed().as_secs_f64();
+    if std::env::var_os("GROUNDWORK_BENCH_CPU").is_some() {
+        eprintln!("ours: download CPU {:.2} s", process_cpu_secs() - cpu_before);
+    }
+    Timing { upload_secs, download_secs }
+}
+
+/// CPU seconds (user + system) this process has used, from /proc/self/stat (0 elsewhere).
+fn process_cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn boto3(
@@ -135,6 +151,9 @@ fn boto3(
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if !out.status.success() {
         return Err(format!("boto3 script failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    if std::env::var_os("GROUNDWORK_BENCH_CPU").is_some() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(text.trim())
@@ -178,11 +197,25 @@ fn main() {
             Workload { name: "20 × 20 MiB", count: 20, size: 20 * 1024 * 1024 },
         ]
     };
+    // Warm the server up (it allocates its volumes on the first writes), so the first measured
+    // workload is not the only one that pays for that.
+    runtime.block_on(async {
+        for i in 0..50 {
+            let path = ObjectPath::new(BUCKET, format!("warmup/{i:03}")).unwrap();
+            store.put(&path, vec![7; 2_000], PutOptions::default()).await.unwrap();
+            store.get(&path, None).await.unwrap();
+        }
+    });
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("SeaweedFS {} on 127.0.0.1, {cores} CPU cores\n", server.version());
     println!("| objects | op | threads | Groundwork S3Store | boto3 | boto3 time ÷ ours |");
     println!("| --- | --- | ---: | --- | --- | ---: |");
+    // GROUNDWORK_BENCH_ONLY=small|large: one of the two workloads (profiling one path).
+    let only = std::env::var("GROUNDWORK_BENCH_ONLY").unwrap_or_default();
     for (wi, w) in workloads.iter().enumerate() {
+        if (only == "small" && wi != 0) || (only == "large" && wi != 1) {
+            continue;
+        }
         for threads in [10usize, 32] {
             let mine = runtime.block_on(ours(
                 store.clone(),
