@@ -85,6 +85,10 @@ impl std::fmt::Debug for OpenedTask {
     }
 }
 
+/// A draft writer ([`Backend::spawn_draft_writer`]): where documents go, in order, and the
+/// task that writes them.
+pub type DraftWriter<D> = (mpsc::Sender<(DraftKey, D)>, tokio::task::JoinHandle<()>);
+
 /// What a background operation reports.
 #[derive(Debug)]
 pub enum Reply {
@@ -349,18 +353,20 @@ impl Backend {
         self.runtime.spawn(super::submit::settle_after_submit(after));
     }
 
-    /// The draft writer: serialises documents in order, off the UI thread, and hands each to the
-    /// sync engine (which saves it locally at once and syncs it).
-    pub fn spawn_draft_writer(
+    /// A draft writer for one kind of task document: serialises the documents sent to it in
+    /// order, off the UI thread (`to_draft`), and hands each to the sync engine, which saves it
+    /// locally at once and syncs it. `capacity` bounds the documents waiting.
+    pub fn spawn_draft_writer<D: Send + 'static>(
         &self,
         sync: SyncHandle,
-    ) -> (mpsc::Sender<(DraftKey, Document)>, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<(DraftKey, Document)>(4);
+        capacity: usize,
+        to_draft: fn(&D) -> serde_json::Value,
+    ) -> DraftWriter<D> {
+        let (tx, mut rx) = mpsc::channel::<(DraftKey, D)>(capacity.max(1));
         let task = self.runtime.spawn(async move {
             while let Some((key, doc)) = rx.recv().await {
-                let draft = match tokio::task::spawn_blocking(move || doc.to_draft()).await {
-                    Ok(d) => d,
-                    Err(_) => continue,
+                let Ok(draft) = tokio::task::spawn_blocking(move || to_draft(&doc)).await else {
+                    continue;
                 };
                 // The engine's channel is bounded: wait for room rather than drop a save.
                 loop {

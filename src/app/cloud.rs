@@ -724,24 +724,14 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit_cloud(s),
                 TaskAction::StopAndResume => {
                     self.save_cloud_draft(s);
-                    self.notice = Some(
-                        "Your work is saved; start working on this job again to resume.".into(),
-                    );
-                    self.refresh_jobs();
+                    self.left_to_resume();
                     leave = true;
                 }
                 TaskAction::Release | TaskAction::Decline => {
-                    if let Some(ws) = &self.workspace {
+                    let decline = action == TaskAction::Decline;
+                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
                         s.busy = true;
                         s.finished = true;
-                        self.pending += 1;
-                        self.backend.finish_task(
-                            s.task.board.clone(),
-                            s.task.ticket.clone(),
-                            action == TaskAction::Decline,
-                            ws.drafts.clone(),
-                            s.task.draft_key.clone(),
-                        );
                     }
                 }
                 TaskAction::DismissNotice => s.notice = None,

@@ -25,7 +25,6 @@ use tokio::sync::mpsc;
 use crate::annotation::document::Document;
 use crate::store::clock::{Clock, SystemClock};
 use crate::store::jobs::Jobs;
-use crate::store::outbox::DraftKey;
 use crate::store::sync::SyncStatus;
 use crate::ui::home::{self, HomeAction, HomeModel, HomeState, JobRow};
 use crate::ui::task::{self, TaskAction, TaskChrome, TaskView};
@@ -115,7 +114,7 @@ pub fn run(config: AppConfig) -> anyhow::Result<()> {
 }
 
 /// The draft writer's channel and task.
-type DraftWriter = (mpsc::Sender<(DraftKey, Document)>, tokio::task::JoinHandle<()>);
+type DraftWriter = backend::DraftWriter<Document>;
 
 /// The open task.
 struct TaskSession {
@@ -363,7 +362,8 @@ impl GroundworkApp {
                         "Welcome! The demo workspace was created with a few jobs to try.".into(),
                     );
                 }
-                self.draft_writer = Some(self.backend.spawn_draft_writer(ws.sync.clone()));
+                self.draft_writer =
+                    Some(self.backend.spawn_draft_writer(ws.sync.clone(), 4, Document::to_draft));
                 self.workspace = Some(ws);
                 self.refresh_jobs();
             }
@@ -671,24 +671,14 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit(s),
                 TaskAction::StopAndResume => {
                     self.save_draft(s);
-                    self.notice = Some(
-                        "Your work is saved; start working on this job again to resume.".into(),
-                    );
-                    self.refresh_jobs();
+                    self.left_to_resume();
                     leave = true;
                 }
                 TaskAction::Release | TaskAction::Decline => {
-                    if let Some(ws) = &self.workspace {
+                    let decline = action == TaskAction::Decline;
+                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
                         s.busy = true;
                         s.finished = true;
-                        self.pending += 1;
-                        self.backend.finish_task(
-                            s.task.board.clone(),
-                            s.task.ticket.clone(),
-                            action == TaskAction::Decline,
-                            ws.drafts.clone(),
-                            s.task.draft_key.clone(),
-                        );
                     }
                 }
                 TaskAction::AdjustImage { brightness, contrast } => {

@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 
 use super::GroundworkApp;
 use super::backend::{
-    JobContext, Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context,
-    read_text, restore_draft, task_type_of,
+    DraftWriter, JobContext, Reply, TaskError, claim_or_resume, draft_key_of, instructions_text,
+    job_context, read_text, restore_draft, task_type_of,
 };
 use crate::annotation::point_seg::{self, AuditMode, PointSegDocument};
 use crate::formats::manifest::{DataSource, InputManifest, ManifestLine};
@@ -26,7 +26,6 @@ use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
 use crate::store::outbox::{DraftKey, Drafts};
-use crate::store::sync::{SyncError, SyncHandle};
 use crate::ui::task::TaskAction;
 use crate::ui::task::segment3d::{Segment3dChrome, Segment3dView, segment3d_ui};
 use crate::ui::viewport3d::Viewport3dGpu;
@@ -235,28 +234,7 @@ async fn load_earlier(
     Ok(document.with_earlier(labels, &attributes)?)
 }
 
-/// The ordered draft writer of a segmentation session: snapshots are encoded off the UI thread
-/// and handed to the sync engine in order.
-type SegDraftWriter = (mpsc::Sender<(DraftKey, PointSegDocument)>, tokio::task::JoinHandle<()>);
-
-fn spawn_draft_writer(runtime: &tokio::runtime::Handle, sync: SyncHandle) -> SegDraftWriter {
-    let (tx, mut rx) = mpsc::channel::<(DraftKey, PointSegDocument)>(2);
-    let task = runtime.spawn(async move {
-        while let Some((key, doc)) = rx.recv().await {
-            let Ok(draft) = tokio::task::spawn_blocking(move || doc.to_draft()).await else {
-                continue;
-            };
-            loop {
-                match sync.save_draft(key.clone(), draft.clone()) {
-                    Ok(()) => break,
-                    Err(SyncError::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
-                    Err(SyncError::Stopped) => return,
-                }
-            }
-        }
-    });
-    (tx, task)
-}
+type SegDraftWriter = DraftWriter<PointSegDocument>;
 
 /// The open segmentation task and its screen.
 pub struct PointSegSession {
@@ -370,10 +348,9 @@ impl GroundworkApp {
                     .to_owned(),
             ),
         };
-        let writer = self
-            .workspace
-            .as_ref()
-            .map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
+        let writer = self.workspace.as_ref().map(|ws| {
+            self.backend.spawn_draft_writer(ws.sync.clone(), 2, PointSegDocument::to_draft)
+        });
         PointSegSession {
             saved_revision: task.document.revision(),
             task,
@@ -447,24 +424,14 @@ impl GroundworkApp {
                 TaskAction::StopAndResume => {
                     s.task.document.end_stroke();
                     s.save_draft();
-                    self.notice = Some(
-                        "Your work is saved; start working on this job again to resume.".into(),
-                    );
-                    self.refresh_jobs();
+                    self.left_to_resume();
                     leave = true;
                 }
                 TaskAction::Release | TaskAction::Decline => {
-                    if let Some(ws) = &self.workspace {
+                    let decline = action == TaskAction::Decline;
+                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
                         s.busy = true;
                         s.finished = true;
-                        self.pending += 1;
-                        self.backend.finish_task(
-                            s.task.board.clone(),
-                            s.task.ticket.clone(),
-                            action == TaskAction::Decline,
-                            ws.drafts.clone(),
-                            s.task.draft_key.clone(),
-                        );
                     }
                 }
                 TaskAction::DismissNotice => s.notice = None,

@@ -5,6 +5,9 @@
 //! a job whose last answer this was gets its consolidation and output manifest at once — as
 //! `groundwork task submit` does.
 //!
+//! Also the other two ways out of a task every screen shares: release / decline
+//! ([`GroundworkApp::give_back`]) and stop-and-resume-later ([`GroundworkApp::left_to_resume`]).
+//!
 //! Never blocks the UI thread. Part of `app`; nothing below it depends on it.
 
 use std::fmt::Display;
@@ -14,7 +17,7 @@ use serde_json::Value;
 
 use crate::job::JobSpec;
 use crate::store::ObjectPath;
-use crate::store::claims::ClaimTicket;
+use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::jobs::Jobs;
 use crate::store::lifecycle::Lifecycle;
 use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
@@ -157,5 +160,36 @@ pub(super) async fn settle_after_submit(after: AfterSubmit) {
             tracing::debug!(job = %job_name, object_id, ?settled, "settled after submit")
         }
         Err(e) => tracing::warn!(job = %job_name, object_id, "settling after submit failed: {e}"),
+    }
+}
+
+impl GroundworkApp {
+    /// Releases (or declines) a claimed task in the background and discards its draft; the
+    /// reply arrives as [`super::backend::Reply::Finished`]. False when no workspace is open
+    /// (nothing was started).
+    pub(super) fn give_back(
+        &mut self,
+        board: &Arc<ClaimBoard>,
+        ticket: &ClaimTicket,
+        decline: bool,
+        draft_key: &DraftKey,
+    ) -> bool {
+        let Some(ws) = &self.workspace else { return false };
+        self.pending += 1;
+        self.backend.finish_task(
+            board.clone(),
+            ticket.clone(),
+            decline,
+            ws.drafts.clone(),
+            draft_key.clone(),
+        );
+        true
+    }
+
+    /// "Stop and resume later": the home screen's notice and a fresh job list (the caller has
+    /// handed its draft to the writer).
+    pub(super) fn left_to_resume(&mut self) {
+        self.notice = Some("Your work is saved; start working on this job again to resume.".into());
+        self.refresh_jobs();
     }
 }

@@ -21,15 +21,14 @@ use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
 use crate::store::outbox::{DraftKey, Drafts};
-use crate::store::sync::{SyncError, SyncHandle};
 use crate::ui::task::TaskAction;
 use crate::ui::task::video::{VideoChrome, VideoView, video_task_ui};
 use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
 use super::GroundworkApp;
 use super::backend::{
-    Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context, read_text,
-    restore_draft, task_type_of,
+    DraftWriter, Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context,
+    read_text, restore_draft, task_type_of,
 };
 use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
 
@@ -217,28 +216,7 @@ async fn open(
     })
 }
 
-/// The ordered draft writer of a video session: serialises off the UI thread and hands each
-/// draft to the sync engine (which saves it locally at once and syncs it).
-type VideoDraftWriter = (mpsc::Sender<(DraftKey, VideoDocument)>, tokio::task::JoinHandle<()>);
-
-fn spawn_draft_writer(runtime: &tokio::runtime::Handle, sync: SyncHandle) -> VideoDraftWriter {
-    let (tx, mut rx) = mpsc::channel::<(DraftKey, VideoDocument)>(4);
-    let task = runtime.spawn(async move {
-        while let Some((key, doc)) = rx.recv().await {
-            let Ok(draft) = tokio::task::spawn_blocking(move || doc.to_draft()).await else {
-                continue;
-            };
-            loop {
-                match sync.save_draft(key.clone(), draft.clone()) {
-                    Ok(()) => break,
-                    Err(SyncError::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
-                    Err(SyncError::Stopped) => return,
-                }
-            }
-        }
-    });
-    (tx, task)
-}
+type VideoDraftWriter = DraftWriter<VideoDocument>;
 
 /// An open video task: what the video screen edits and shows.
 pub struct VideoSession {
@@ -363,7 +341,7 @@ impl GroundworkApp {
         let writer = self
             .workspace
             .as_ref()
-            .map(|ws| spawn_draft_writer(self.backend.runtime(), ws.sync.clone()));
+            .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), 4, VideoDocument::to_draft));
         let now = self.config.clock.now_ms();
         let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
         let mut session = VideoSession {
@@ -439,24 +417,14 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit_video(s),
                 TaskAction::StopAndResume => {
                     save_video_draft(s);
-                    self.notice = Some(
-                        "Your work is saved; start working on this job again to resume.".into(),
-                    );
-                    self.refresh_jobs();
+                    self.left_to_resume();
                     leave = true;
                 }
                 TaskAction::Release | TaskAction::Decline => {
-                    if let Some(ws) = &self.workspace {
+                    let decline = action == TaskAction::Decline;
+                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
                         s.busy = true;
                         s.finished = true;
-                        self.pending += 1;
-                        self.backend.finish_task(
-                            s.task.board.clone(),
-                            s.task.ticket.clone(),
-                            action == TaskAction::Decline,
-                            ws.drafts.clone(),
-                            s.task.draft_key.clone(),
-                        );
                     }
                 }
                 TaskAction::AdjustImage { .. } => {}

@@ -22,7 +22,7 @@ use egui::{Color32, Key, Mesh, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, ve
 use nalgebra::{Point2 as NPoint2, Point3, Rotation3, Vector2, Vector3};
 use serde_json::Value;
 
-use super::{TaskAction, TopBar};
+use super::{TaskAction, TopBar, instructions_window, notice_bar};
 use crate::annotation::cuboids::{
     Box2, Box9, CuboidDocument, CuboidTaskKind, default_size_for, wrap_angle,
 };
@@ -329,23 +329,10 @@ pub fn cloud_task_ui(
     }
 
     top_bar(ui, view, doc, chrome, &mut actions);
-    if let Some(notice) = chrome.notice.or(view.status.as_deref()) {
-        let notice = notice.to_owned();
-        egui::Panel::bottom("cloud-notice")
-            .frame(
-                egui::Frame::new()
-                    .fill(theme::with_alpha(theme::WARN, 0.2))
-                    .inner_margin(theme::SPACE as i8),
-            )
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(notice).color(theme::TEXT));
-                    if ui.button("Dismiss").clicked() {
-                        view.status = None;
-                        actions.push(TaskAction::DismissNotice);
-                    }
-                });
-            });
+    let notice = chrome.notice.or(view.status.as_deref()).map(str::to_owned);
+    if notice_bar(ui, "cloud-notice", notice.as_deref()) {
+        view.status = None;
+        actions.push(TaskAction::DismissNotice);
     }
     if doc.kind().is_sequence() && frame_count > 1 {
         frame_bar(ui, view, doc);
@@ -371,15 +358,7 @@ pub fn cloud_task_ui(
         });
         view.show_shortcuts = open;
     }
-    if view.show_full_instructions {
-        let mut open = true;
-        egui::Window::new("Instructions").open(&mut open).default_width(520.0).show(&ctx, |ui| {
-            egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
-                ui.label(chrome.full_instructions);
-            });
-        });
-        view.show_full_instructions = open;
-    }
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         let Some(frame) = frame else {

@@ -492,21 +492,8 @@ pub fn task_ui(
     }
 
     // --- notice -----------------------------------------------------------------------------
-    if let Some(notice) = chrome.notice {
-        egui::Panel::bottom("task-notice")
-            .frame(
-                egui::Frame::new()
-                    .fill(theme::with_alpha(theme::WARN, 0.2))
-                    .inner_margin(theme::SPACE as i8),
-            )
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(notice).color(theme::TEXT));
-                    if ui.button("Dismiss").clicked() {
-                        actions.push(TaskAction::DismissNotice);
-                    }
-                });
-            });
+    if notice_bar(ui, "task-notice", chrome.notice) {
+        actions.push(TaskAction::DismissNotice);
     }
 
     // --- shortcuts panel --------------------------------------------------------------------
@@ -543,15 +530,7 @@ pub fn task_ui(
             });
         });
 
-    if view.show_full_instructions {
-        let mut open = true;
-        egui::Window::new("Instructions").open(&mut open).default_width(520.0).show(&ctx, |ui| {
-            egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
-                ui.label(chrome.full_instructions);
-            });
-        });
-        view.show_full_instructions = open;
-    }
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
 
     // --- viewport ---------------------------------------------------------------------------
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
@@ -734,6 +713,38 @@ fn shortcut_line(ui: &mut Ui, c: &Command) {
                 .map(|s| command::shortcut_text(ui.ctx(), &s))
                 .unwrap_or_else(|| "—".into());
             ui.label(RichText::new(text).monospace());
+        });
+    });
+}
+
+/// The warning bar at the bottom of a task screen with `notice` and a Dismiss button (nothing
+/// when there is no notice). True when the worker dismissed it.
+pub fn notice_bar(ui: &mut Ui, id: &str, notice: Option<&str>) -> bool {
+    let Some(notice) = notice else { return false };
+    let mut dismissed = false;
+    egui::Panel::bottom(id.to_owned())
+        .frame(
+            egui::Frame::new()
+                .fill(theme::with_alpha(theme::WARN, 0.2))
+                .inner_margin(theme::SPACE as i8),
+        )
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(notice).color(theme::TEXT));
+                dismissed = ui.button("Dismiss").clicked();
+            });
+        });
+    dismissed
+}
+
+/// The job's full instructions in a window while `open` (closing the window clears it).
+pub fn instructions_window(ctx: &egui::Context, open: &mut bool, text: &str) {
+    if !*open {
+        return;
+    }
+    egui::Window::new("Instructions").open(open).default_width(520.0).show(ctx, |ui| {
+        egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
+            ui.label(text);
         });
     });
 }

@@ -19,7 +19,7 @@ use std::time::Instant;
 use egui::{Color32, Pos2, RichText, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, TopBar, label_key_text};
+use super::{TaskAction, TopBar, instructions_window, label_key_text, notice_bar};
 use crate::annotation::point_seg::{
     AuditMode, PointSegDocument, ProjectedCloud, ProjectionOptions, StrokeSpec,
 };
@@ -364,21 +364,8 @@ pub fn segment3d_ui(
 
     top_bar(ui, view, doc, chrome, &mut actions, painting);
 
-    if let Some(notice) = chrome.notice {
-        egui::Panel::bottom("seg3d-notice")
-            .frame(
-                egui::Frame::new()
-                    .fill(theme::with_alpha(theme::WARN, 0.2))
-                    .inner_margin(theme::SPACE as i8),
-            )
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(notice).color(theme::TEXT));
-                    if ui.button("Dismiss").clicked() {
-                        actions.push(TaskAction::DismissNotice);
-                    }
-                });
-            });
+    if notice_bar(ui, "seg3d-notice", chrome.notice) {
+        actions.push(TaskAction::DismissNotice);
     }
 
     if view.show_shortcuts {
@@ -396,15 +383,7 @@ pub fn segment3d_ui(
             });
         });
 
-    if view.show_full_instructions {
-        let mut open = true;
-        egui::Window::new("Instructions").open(&mut open).default_width(520.0).show(&ctx, |ui| {
-            egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
-                ui.label(chrome.full_instructions);
-            });
-        });
-        view.show_full_instructions = open;
-    }
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         if !view.is_ready() {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use egui::{Color32, RichText, Sense, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, Tool, TopBar, labels_list};
+use super::{TaskAction, Tool, TopBar, instructions_window, labels_list, notice_bar};
 use crate::annotation::document::{BoxPx, Geometry, Point2, Shape, ShapeKind};
 use crate::annotation::video::{
     AuditMode, TrackId, VideoDocument, VideoError, VideoMode, parse_frame_ranges,
@@ -219,21 +219,8 @@ pub fn video_task_ui(
 
     top_bar(ui, view, doc, chrome, &mut actions);
 
-    if let Some(notice) = chrome.notice {
-        egui::Panel::bottom("video-notice")
-            .frame(
-                egui::Frame::new()
-                    .fill(theme::with_alpha(theme::WARN, 0.2))
-                    .inner_margin(theme::SPACE as i8),
-            )
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(notice).color(theme::TEXT));
-                    if ui.button("Dismiss").clicked() {
-                        actions.push(TaskAction::DismissNotice);
-                    }
-                });
-            });
+    if notice_bar(ui, "video-notice", chrome.notice) {
+        actions.push(TaskAction::DismissNotice);
     }
 
     // --- timeline ---------------------------------------------------------------------------
@@ -293,15 +280,7 @@ pub fn video_task_ui(
             });
         });
 
-    if view.show_full_instructions {
-        let mut open = true;
-        egui::Window::new("Instructions").open(&mut open).default_width(520.0).show(&ctx, |ui| {
-            egui::ScrollArea::vertical().max_height(480.0).show(ui, |ui| {
-                ui.label(chrome.full_instructions);
-            });
-        });
-        view.show_full_instructions = open;
-    }
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         let Some(frame) = chrome.frame else {
