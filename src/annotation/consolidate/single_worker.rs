@@ -21,7 +21,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{HUMAN_ANNOTATED, LabelRecord, ObjectAnswers, RecordContext, WorkerAnswer, base64};
+use super::answers::{AnswerAt, answers_by_worker};
+use super::{HUMAN_ANNOTATED, LabelRecord, ObjectAnswers, RecordContext, base64};
 use crate::annotation::AnnotationError;
 use crate::formats::output::Cuboid;
 use crate::formats::output::point_labels;
@@ -121,14 +122,11 @@ pub fn consolidate_single_worker(
     file_uri: Option<&str>,
     context: &RecordContext,
 ) -> Result<SingleWorkerOutput, AnnotationError> {
-    let object = answers.dataset_object_id.clone();
-    let answer = match answers.answers.as_slice() {
-        [] => return Err(AnnotationError::NoAnswers { object }),
-        [one] => one,
+    let answer = match answers_by_worker(answers)?.as_slice() {
+        [one] => *one,
         [first, second, ..] => {
-            return Err(invalid(
-                &object,
-                second,
+            let at = AnswerAt { object: answers, answer: second };
+            return Err(at.invalid(
                 "answerContent",
                 format!(
                     "this task type takes one worker per object, but {} and {} answered",
@@ -136,27 +134,27 @@ pub fn consolidate_single_worker(
                 ),
             ));
         }
+        [] => return Err(AnnotationError::NoAnswers { object: answers.dataset_object_id.clone() }),
     };
+    let at = AnswerAt { object: answers, answer };
     let content = answer
         .answer_content
         .as_object()
-        .ok_or_else(|| invalid(&object, answer, "answerContent", "expected an object"))?;
+        .ok_or_else(|| at.invalid("answerContent", "expected an object"))?;
     let uri = || file_uri.unwrap_or_default().to_owned();
     let mut metadata = Map::new();
     let (label, file) = match job.kind {
         SingleWorkerKind::VideoDetection | SingleWorkerKind::VideoTracking => {
-            let value = field(content, "seqLabel", &object, answer)?;
+            let value = field(content, "seqLabel", at)?;
             let seq = VideoSeqLabel::from_value(value, "answerContent.seqLabel")
-                .map_err(|e| invalid(&object, answer, "seqLabel", e.to_string()))?;
+                .map_err(|e| at.invalid("seqLabel", e.to_string()))?;
             let expected = if job.kind == SingleWorkerKind::VideoTracking {
                 "tracking-annotations"
             } else {
                 "detection-annotations"
             };
             if seq.kind.key() != expected {
-                return Err(invalid(
-                    &object,
-                    answer,
+                return Err(at.invalid(
                     "seqLabel",
                     format!("expected `{expected}`, found `{}`", seq.kind.key()),
                 ));
@@ -168,41 +166,38 @@ pub fn consolidate_single_worker(
                 let keypoints = f.keypoints.iter().flatten().map(|s| s.info.class_id.value);
                 boxes.chain(polylines).chain(polygons).chain(keypoints).collect::<Vec<_>>()
             });
-            metadata.insert("class-map".into(), class_map(used, job.labels, &object, answer)?);
+            metadata.insert("class-map".into(), class_map(used, job.labels, at)?);
             let bytes = pretty(&seq.to_value());
             (Value::String(uri()), Some(seq_label_file(bytes)))
         }
         SingleWorkerKind::CuboidDetection => {
-            let list = field(content, "annotations", &object, answer)?
+            let list = field(content, "annotations", at)?
                 .as_array()
-                .ok_or_else(|| invalid(&object, answer, "annotations", "expected an array"))?;
+                .ok_or_else(|| at.invalid("annotations", "expected an array"))?;
             let mut cuboids = Vec::with_capacity(list.len());
             for (i, value) in list.iter().enumerate() {
-                let cuboid = Cuboid::from_value(value, "answerContent").map_err(|e| {
-                    invalid(&object, answer, &format!("annotations[{i}]"), e.to_string())
-                })?;
+                let cuboid = Cuboid::from_value(value, "answerContent")
+                    .map_err(|e| at.invalid(&format!("annotations[{i}]"), e.to_string()))?;
                 cuboids.push(cuboid);
             }
-            check_cuboids(&cuboids, &object, answer, "annotations")?;
+            check_cuboids(&cuboids, at, "annotations")?;
             metadata.insert("objects".into(), Value::Array(Vec::new()));
             metadata.insert(
                 "class-map".into(),
-                class_map(cuboids.iter().map(|c| c.class_id.value), job.labels, &object, answer)?,
+                class_map(cuboids.iter().map(|c| c.class_id.value), job.labels, at)?,
             );
             let annotations: Vec<Value> = cuboids.iter().map(Cuboid::to_value).collect();
             (json!({ "annotations": annotations }), None)
         }
         SingleWorkerKind::CuboidTracking => {
-            let value = field(content, "seqLabel", &object, answer)?;
+            let value = field(content, "seqLabel", at)?;
             let seq = SeqLabel::from_value(value, "answerContent.seqLabel")
-                .map_err(|e| invalid(&object, answer, "seqLabel", e.to_string()))?;
+                .map_err(|e| at.invalid("seqLabel", e.to_string()))?;
             let lidar: &PointCloudSeqLabel = match &seq {
                 SeqLabel::PointCloud(p) => p,
                 SeqLabel::SensorFusion(s) => &s.lidar,
                 SeqLabel::Video(_) => {
-                    return Err(invalid(
-                        &object,
-                        answer,
+                    return Err(at.invalid(
                         "seqLabel",
                         "expected 3D `tracking-annotations` with cuboids (frame-number, \
                          frame-name), found a video SeqLabel",
@@ -211,7 +206,7 @@ pub fn consolidate_single_worker(
             };
             let cuboids: Vec<Cuboid> =
                 lidar.frames.iter().flat_map(|f| f.annotations.iter().cloned()).collect();
-            check_cuboids(&cuboids, &object, answer, "seqLabel")?;
+            check_cuboids(&cuboids, at, "seqLabel")?;
             let frame_numbers: Vec<u64> = match job.frame_numbers {
                 Some(numbers) => numbers.to_vec(),
                 None => lidar.frames.iter().map(|f| f.frame_number.value).collect(),
@@ -221,46 +216,46 @@ pub fn consolidate_single_worker(
             metadata.insert("objects".into(), Value::Array(objects));
             metadata.insert(
                 "class-map".into(),
-                class_map(cuboids.iter().map(|c| c.class_id.value), job.labels, &object, answer)?,
+                class_map(cuboids.iter().map(|c| c.class_id.value), job.labels, at)?,
             );
             let bytes = pretty(&seq.to_value());
             (Value::String(uri()), Some(seq_label_file(bytes)))
         }
         SingleWorkerKind::PointSegmentation => {
-            let encoded = field(content, "pointLabels", &object, answer)?
+            let encoded = field(content, "pointLabels", at)?
                 .as_str()
-                .ok_or_else(|| invalid(&object, answer, "pointLabels", "expected a string"))?;
-            let zlib = base64::decode(encoded).map_err(|(at, why)| {
-                invalid(&object, answer, "pointLabels", format!("base64 at offset {at}: {why}"))
+                .ok_or_else(|| at.invalid("pointLabels", "expected a string"))?;
+            let zlib = base64::decode(encoded).map_err(|(offset, why)| {
+                at.invalid("pointLabels", format!("base64 at offset {offset}: {why}"))
             })?;
-            let count = field(content, "pointCount", &object, answer)?
+            let count = field(content, "pointCount", at)?
                 .as_u64()
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| {
-                    invalid(&object, answer, "pointCount", "expected a non-negative integer")
-                })?;
+                .ok_or_else(|| at.invalid("pointCount", "expected a non-negative integer"))?;
             let labels = point_labels::decode(&zlib, Some(count), "answerContent.pointLabels")
-                .map_err(|e| invalid(&object, answer, "pointLabels", e.to_string()))?;
-            let colors = field(content, "color-map", &object, answer)?
+                .map_err(|e| at.invalid("pointLabels", e.to_string()))?;
+            let colors = field(content, "color-map", at)?
                 .as_object()
-                .ok_or_else(|| invalid(&object, answer, "color-map", "expected an object"))?;
+                .ok_or_else(|| at.invalid("color-map", "expected an object"))?;
             let mut color_map = Map::new();
             for (key, entry) in colors {
-                let index: u8 = key.parse().map_err(|_| {
-                    invalid(&object, answer, "color-map", format!("key `{key}` is not 0–255"))
-                })?;
-                let entry = entry.as_object().ok_or_else(|| {
-                    invalid(&object, answer, &format!("color-map.{key}"), "expected an object")
-                })?;
-                let name = entry.get("class-name").and_then(Value::as_str).ok_or_else(|| {
-                    invalid(&object, answer, &format!("color-map.{key}.class-name"), "missing")
-                })?;
-                let color = entry.get("hex-color").and_then(Value::as_str).ok_or_else(|| {
-                    invalid(&object, answer, &format!("color-map.{key}.hex-color"), "missing")
-                })?;
+                let index: u8 = key
+                    .parse()
+                    .map_err(|_| at.invalid("color-map", format!("key `{key}` is not 0–255")))?;
+                let entry = entry
+                    .as_object()
+                    .ok_or_else(|| at.invalid(&format!("color-map.{key}"), "expected an object"))?;
+                let name = entry
+                    .get("class-name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| at.invalid(&format!("color-map.{key}.class-name"), "missing"))?;
+                let color = entry
+                    .get("hex-color")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| at.invalid(&format!("color-map.{key}.hex-color"), "missing"))?;
                 if index > 0 && !job.labels.iter().any(|l| l == name) {
                     return Err(AnnotationError::UnknownLabel {
-                        object,
+                        object: answers.dataset_object_id.clone(),
                         worker: answer.worker_id.clone(),
                         label: name.to_owned(),
                     });
@@ -271,9 +266,7 @@ pub fn consolidate_single_worker(
                 );
             }
             if let Some(bad) = labels.iter().find(|&&l| !color_map.contains_key(&l.to_string())) {
-                return Err(invalid(
-                    &object,
-                    answer,
+                return Err(at.invalid(
                     "pointLabels",
                     format!("class {bad} is used by a point but missing from color-map"),
                 ));
@@ -296,9 +289,7 @@ pub fn consolidate_single_worker(
             None => "unadjusted",
             Some(Value::String(s)) if s == "adjusted" || s == "unadjusted" => s.as_str(),
             Some(other) => {
-                return Err(invalid(
-                    &object,
-                    answer,
+                return Err(at.invalid(
                     "adjustmentStatus",
                     format!("expected \"adjusted\" or \"unadjusted\", found {other}"),
                 ));
@@ -310,12 +301,7 @@ pub fn consolidate_single_worker(
         && let Some(attributes) = content.get("dataset-object-attributes")
     {
         if !attributes.is_object() {
-            return Err(invalid(
-                &object,
-                answer,
-                "dataset-object-attributes",
-                "expected an object",
-            ));
+            return Err(at.invalid("dataset-object-attributes", "expected an object"));
         }
         metadata.insert("dataset-object-attributes".into(), attributes.clone());
     }
@@ -329,43 +315,25 @@ pub fn consolidate_single_worker(
     })
 }
 
-fn invalid(
-    object: &str,
-    answer: &WorkerAnswer,
-    field: &str,
-    message: impl Into<String>,
-) -> AnnotationError {
-    AnnotationError::InvalidAnswer {
-        object: object.to_owned(),
-        worker: answer.worker_id.clone(),
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
 fn field<'a>(
     content: &'a Map<String, Value>,
     name: &str,
-    object: &str,
-    answer: &WorkerAnswer,
+    at: AnswerAt<'_>,
 ) -> Result<&'a Value, AnnotationError> {
-    content.get(name).ok_or_else(|| invalid(object, answer, name, "required field is missing"))
+    content.get(name).ok_or_else(|| at.invalid(name, "required field is missing"))
 }
 
 /// `class-map` of the classes used (ascending), each checked against the label list.
 fn class_map(
     used: impl IntoIterator<Item = u64>,
     labels: &[String],
-    object: &str,
-    answer: &WorkerAnswer,
+    at: AnswerAt<'_>,
 ) -> Result<Value, AnnotationError> {
     let used: BTreeSet<u64> = used.into_iter().collect();
     let mut map = Map::new();
     for id in used {
         let name = usize::try_from(id).ok().and_then(|i| labels.get(i)).ok_or_else(|| {
-            invalid(
-                object,
-                answer,
+            at.invalid(
                 "class-id",
                 format!("class {id} is not in the job's {} labels", labels.len()),
             )
@@ -376,20 +344,13 @@ fn class_map(
 }
 
 /// Cuboids must have finite values and positive sizes.
-fn check_cuboids(
-    cuboids: &[Cuboid],
-    object: &str,
-    answer: &WorkerAnswer,
-    field: &str,
-) -> Result<(), AnnotationError> {
+fn check_cuboids(cuboids: &[Cuboid], at: AnswerAt<'_>, field: &str) -> Result<(), AnnotationError> {
     for (i, c) in cuboids.iter().enumerate() {
         let values = [c.center_x, c.center_y, c.center_z, c.roll, c.pitch, c.yaw];
         let sizes = [c.length, c.width, c.height];
         if values.iter().chain(&sizes).any(|v| !v.is_finite()) || sizes.iter().any(|&s| s <= 0.0) {
             let name = c.object_name.as_deref().unwrap_or("?");
-            return Err(invalid(
-                object,
-                answer,
+            return Err(at.invalid(
                 field,
                 format!("cuboid {i} ({name}): sizes must be positive and every value finite"),
             ));
@@ -411,6 +372,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::annotation::consolidate::WorkerAnswer;
 
     fn labels() -> Vec<String> {
         vec!["Car".into(), "Person".into(), "Pole".into()]
