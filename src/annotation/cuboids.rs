@@ -32,7 +32,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::formats::json::Index;
-use crate::formats::label_config::{AttributeSpec, EditsAllowed, LabelCategoryConfig};
+use crate::formats::label_config::{
+    AttributeSpec, EditsAllowed, LabelCategoryConfig, MAX_FRAME_TEXT_CHARS, MAX_LABEL_TEXT_CHARS,
+};
 use crate::formats::output::Cuboid as CuboidRecord;
 use crate::formats::output::seq_label::{
     PointCloudFrameLabel, PointCloudSeqLabel, SensorFusionSeqLabel, ShapeInfo, VideoBox,
@@ -83,6 +85,14 @@ pub enum CuboidError {
     /// A cuboid with non-finite or non-positive values.
     #[error("invalid cuboid: {0}")]
     InvalidCuboid(String),
+    /// An attribute value the label category file does not allow (spec §4.3).
+    #[error("attribute `{name}`: {message}")]
+    InvalidAttribute {
+        /// The attribute.
+        name: String,
+        /// Why the value is refused.
+        message: String,
+    },
     /// The task cannot be submitted yet.
     #[error("{0}")]
     Incomplete(String),
@@ -884,6 +894,12 @@ impl CuboidDocument {
         name: &str,
         value: Option<Value>,
     ) -> Result<(), CuboidError> {
+        if let Some(v) = &value {
+            let class = self.object(id).ok_or(CuboidError::NoSuchObject(id))?.class;
+            let spec =
+                self.labels.get(class).and_then(|l| l.attributes.iter().find(|a| a.name == name));
+            check_attribute(spec, name, v, MAX_LABEL_TEXT_CHARS)?;
+        }
         self.edit(None, |c| {
             let o = c.objects.get_mut(&id).ok_or(CuboidError::NoSuchObject(id))?;
             match value {
@@ -903,6 +919,10 @@ impl CuboidDocument {
     ) -> Result<(), CuboidError> {
         for f in frames {
             self.check_frame(*f)?;
+        }
+        if let Some(v) = &value {
+            let spec = self.frame_attribute_specs.iter().find(|a| a.name == name);
+            check_attribute(spec, name, v, MAX_FRAME_TEXT_CHARS)?;
         }
         self.edit(None, |c| {
             for f in frames {
@@ -1361,6 +1381,21 @@ pub fn default_size_for(label: &str) -> [f64; 3] {
     } else {
         [2.0, 2.0, 2.0]
     }
+}
+
+/// `value` checked against attribute `name`'s definition (spec §4.3); unknown attributes are
+/// refused.
+fn check_attribute(
+    spec: Option<&AttributeSpec>,
+    name: &str,
+    value: &Value,
+    max_text_chars: usize,
+) -> Result<(), CuboidError> {
+    let invalid =
+        |message: String| CuboidError::InvalidAttribute { name: name.to_owned(), message };
+    spec.ok_or_else(|| invalid("not an attribute in the label category file".into()))?
+        .check_value(value, max_text_chars)
+        .map_err(invalid)
 }
 
 #[cfg(test)]

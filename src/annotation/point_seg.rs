@@ -53,7 +53,7 @@ use serde_json::{Map, Value, json};
 
 use super::consolidate::{base64, segmentation_class_colors};
 use crate::formats::label_config::{
-    AttributeSpec, AttributeType, EditsAllowed, LabelCategoryConfig,
+    AttributeSpec, EditsAllowed, LabelCategoryConfig, MAX_FRAME_TEXT_CHARS,
 };
 use crate::formats::output::ColorMapEntry;
 use crate::formats::output::point_labels;
@@ -70,9 +70,6 @@ pub const BACKGROUND_NAME: &str = "Background";
 
 /// The most labels a job can have: class indices are one byte and 0 is the background.
 pub const MAX_LABELS: usize = 255;
-
-/// Longest free-text frame-attribute answer (spec §4.3).
-pub const MAX_FRAME_TEXT_CHARS: usize = 1000;
 
 /// Side of a grid cell of [`ProjectedCloud`] in pixels.
 pub const CELL_PX: u32 = 16;
@@ -526,7 +523,7 @@ impl PointSegDocument {
             )));
         }
         if let Some(v) = &value {
-            check_attribute(spec, v)
+            spec.check_value(v, MAX_FRAME_TEXT_CHARS)
                 .map_err(|message| PointSegError::BadAttribute { name: name.into(), message })?;
         }
         let before = self.frame_values.get(name).cloned();
@@ -651,7 +648,7 @@ impl PointSegDocument {
         if let Some(map) = draft.get("frameAttributes").and_then(Value::as_object) {
             for (name, value) in map {
                 if let Some(spec) = self.frame_specs.iter().find(|s| &s.name == name)
-                    && check_attribute(spec, value).is_ok()
+                    && spec.check_value(value, MAX_FRAME_TEXT_CHARS).is_ok()
                 {
                     values.insert(name.clone(), value.clone());
                 }
@@ -684,33 +681,6 @@ impl PointSegDocument {
         self.stroke = None;
         self.revision += 1;
         Ok(())
-    }
-}
-
-/// Checks a frame attribute value against its definition (spec §4.3).
-fn check_attribute(spec: &AttributeSpec, value: &Value) -> Result<(), String> {
-    match (&spec.attribute_type, value) {
-        (AttributeType::String, Value::String(s)) => match &spec.enum_values {
-            Some(options) if !options.iter().any(|o| o == s) => {
-                Err(format!("`{s}` is not one of {}", options.join(", ")))
-            }
-            None if s.chars().count() > MAX_FRAME_TEXT_CHARS => {
-                Err(format!("longer than {MAX_FRAME_TEXT_CHARS} characters"))
-            }
-            _ => Ok(()),
-        },
-        (AttributeType::Number, Value::Number(n)) => {
-            let v = n.as_f64().unwrap_or(f64::NAN);
-            let lo = spec.minimum.unwrap_or(f64::NEG_INFINITY);
-            let hi = spec.maximum.unwrap_or(f64::INFINITY);
-            if v.is_finite() && v >= lo && v <= hi {
-                Ok(())
-            } else {
-                Err(format!("{v} is outside {lo}…{hi}"))
-            }
-        }
-        (AttributeType::Other(_), Value::String(_) | Value::Number(_)) => Ok(()),
-        (t, v) => Err(format!("expected a {}, got {v}", t.as_str())),
     }
 }
 

@@ -38,7 +38,8 @@ use serde_json::{Map, Value, json};
 use super::document::{BoxPx, Geometry, Point2, ShapeKind};
 use crate::formats::json::Index;
 use crate::formats::label_config::{
-    AnnotationType, AttributeSpec, AttributeType, EditsAllowed, LabelCategoryConfig,
+    AnnotationType, AttributeSpec, EditsAllowed, LabelCategoryConfig, MAX_FRAME_TEXT_CHARS,
+    MAX_LABEL_TEXT_CHARS,
 };
 use crate::formats::output::seq_label::{
     ShapeInfo, Vertex, VideoBox, VideoFrameLabel, VideoKeypoint, VideoPolyline, VideoSeqLabel,
@@ -48,10 +49,6 @@ use crate::job::TaskType;
 
 /// Version of the draft content this module writes.
 pub const DRAFT_FORMAT: u32 = 1;
-/// Longest free-text answer of a label attribute (spec §4.3).
-pub const MAX_LABEL_TEXT_CHARS: usize = 80;
-/// Longest free-text answer of a frame attribute (spec §4.3).
-pub const MAX_FRAME_TEXT_CHARS: usize = 1_000;
 
 /// An instance id, stable within one document.
 pub type TrackId = u64;
@@ -963,37 +960,6 @@ impl VideoDocument {
         Ok(track)
     }
 
-    fn check_value(
-        spec: &AttributeSpec,
-        value: &Value,
-        max_chars: usize,
-    ) -> Result<(), VideoError> {
-        let bad = |why: String| Err(VideoError::Invalid(format!("`{}`: {why}", spec.name)));
-        match (&spec.attribute_type, value) {
-            (AttributeType::Number, Value::Number(n)) => {
-                let v = n.as_f64().unwrap_or(f64::NAN);
-                let (lo, hi) = (spec.minimum.unwrap_or(f64::MIN), spec.maximum.unwrap_or(f64::MAX));
-                if v.is_finite() && v >= lo && v <= hi {
-                    Ok(())
-                } else {
-                    bad(format!("{v} is outside {lo}–{hi}"))
-                }
-            }
-            (AttributeType::Number, other) => bad(format!("expected a number, not {other}")),
-            (AttributeType::String, Value::String(s)) => match &spec.enum_values {
-                Some(options) if !options.contains(s) => {
-                    bad(format!("`{s}` is not one of {}", options.join(", ")))
-                }
-                _ if s.chars().count() > max_chars => {
-                    bad(format!("longer than {max_chars} characters"))
-                }
-                _ => Ok(()),
-            },
-            (AttributeType::String, other) => bad(format!("expected text, not {other}")),
-            (AttributeType::Other(_), _) => Ok(()),
-        }
-    }
-
     fn check_attribute(
         &self,
         track: &Track,
@@ -1015,7 +981,9 @@ impl VideoDocument {
             )));
         }
         match value {
-            Some(v) => Self::check_value(spec, v, MAX_LABEL_TEXT_CHARS),
+            Some(v) => spec
+                .check_value(v, MAX_LABEL_TEXT_CHARS)
+                .map_err(|why| VideoError::Invalid(format!("`{}`: {why}", spec.name))),
             None => Ok(()),
         }
     }
@@ -1033,7 +1001,9 @@ impl VideoDocument {
             )));
         }
         match value {
-            Some(v) => Self::check_value(spec, v, MAX_FRAME_TEXT_CHARS),
+            Some(v) => spec
+                .check_value(v, MAX_FRAME_TEXT_CHARS)
+                .map_err(|why| VideoError::Invalid(format!("`{}`: {why}", spec.name))),
             None => Ok(()),
         }
     }

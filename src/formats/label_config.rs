@@ -106,7 +106,44 @@ pub struct AttributeSpec {
     pub extra: Map<String, Value>,
 }
 
+/// Longest free-text answer of a label attribute (spec §4.3 quotas).
+pub const MAX_LABEL_TEXT_CHARS: usize = 80;
+/// Longest free-text answer of a frame attribute (spec §4.3 quotas).
+pub const MAX_FRAME_TEXT_CHARS: usize = 1_000;
+
 impl AttributeSpec {
+    /// Whether `value` is an answer this attribute accepts (spec §4.3): a string from `enum`,
+    /// free text of at most `max_text_chars` ([`MAX_LABEL_TEXT_CHARS`] for label attributes,
+    /// [`MAX_FRAME_TEXT_CHARS`] for frame attributes), or a finite number within
+    /// `minimum`..=`maximum`; attributes of an unknown type take any string or number. The error
+    /// says why, without the attribute's name.
+    pub fn check_value(&self, value: &Value, max_text_chars: usize) -> Result<(), String> {
+        match (&self.attribute_type, value) {
+            (AttributeType::Number, Value::Number(n)) => {
+                let v = n.as_f64().unwrap_or(f64::NAN);
+                let (lo, hi) = (self.minimum.unwrap_or(f64::MIN), self.maximum.unwrap_or(f64::MAX));
+                if v.is_finite() && v >= lo && v <= hi {
+                    Ok(())
+                } else {
+                    Err(format!("{v} is outside {lo}–{hi}"))
+                }
+            }
+            (AttributeType::Number, other) => Err(format!("expected a number, not {other}")),
+            (AttributeType::String, Value::String(s)) => match &self.enum_values {
+                Some(options) if !options.contains(s) => {
+                    Err(format!("`{s}` is not one of {}", options.join(", ")))
+                }
+                _ if s.chars().count() > max_text_chars => {
+                    Err(format!("longer than {max_text_chars} characters"))
+                }
+                _ => Ok(()),
+            },
+            (AttributeType::String, other) => Err(format!("expected text, not {other}")),
+            (AttributeType::Other(_), Value::String(_) | Value::Number(_)) => Ok(()),
+            (AttributeType::Other(t), other) => Err(format!("expected a {t} value, not {other}")),
+        }
+    }
+
     /// A free-text or enum string attribute.
     pub fn string(name: impl Into<String>, enum_values: Option<Vec<String>>) -> Self {
         Self {
@@ -429,6 +466,28 @@ mod tests {
             Some("<ol><li>Read</li></ol>")
         );
         assert_eq!(c.to_value(), v);
+    }
+
+    #[test]
+    fn attribute_values_are_checked_against_their_definition() {
+        let weather = AttributeSpec::string("weather", Some(vec!["sunny".into(), "rain".into()]));
+        assert_eq!(weather.check_value(&Value::from("rain"), MAX_FRAME_TEXT_CHARS), Ok(()));
+        let err = weather.check_value(&Value::from("snow"), MAX_FRAME_TEXT_CHARS).unwrap_err();
+        assert!(err.contains("not one of sunny, rain"), "{err}");
+        assert!(weather.check_value(&Value::from(3), MAX_FRAME_TEXT_CHARS).is_err());
+        let note = AttributeSpec::string("note", None);
+        assert_eq!(note.check_value(&Value::from("x".repeat(80)), MAX_LABEL_TEXT_CHARS), Ok(()));
+        let err = note.check_value(&Value::from("x".repeat(81)), MAX_LABEL_TEXT_CHARS).unwrap_err();
+        assert!(err.contains("longer than 80"), "{err}");
+        let people = AttributeSpec {
+            attribute_type: AttributeType::Number,
+            minimum: Some(0.0),
+            maximum: Some(50.0),
+            ..AttributeSpec::string("people", None)
+        };
+        assert_eq!(people.check_value(&Value::from(50), MAX_FRAME_TEXT_CHARS), Ok(()));
+        assert!(people.check_value(&Value::from(51), MAX_FRAME_TEXT_CHARS).is_err());
+        assert!(people.check_value(&Value::from("5"), MAX_FRAME_TEXT_CHARS).is_err());
     }
 
     #[test]
