@@ -53,9 +53,14 @@ fn the_app_opens_a_window_that_is_not_blank() {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
-    // A display number no other test run is likely to use.
-    let display = format!(":{}", 100 + std::process::id() % 400);
-    let _xvfb = Guard(
+    // A display number no other X server holds: its lock file absent (a server left over from
+    // an earlier run keeps its lock and socket, and a second Xvfb on it would exit at once).
+    let first = 100 + std::process::id() % 400;
+    let number = (first..first + 400)
+        .find(|n| !PathBuf::from(format!("/tmp/.X{n}-lock")).exists())
+        .expect("a free X display number");
+    let display = format!(":{number}");
+    let mut xvfb = Guard(
         Command::new(xvfb)
             .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
@@ -63,10 +68,14 @@ fn the_app_opens_a_window_that_is_not_blank() {
             .spawn()
             .expect("Xvfb starts"),
     );
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{}", &display[1..]));
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
     let start = Instant::now();
     while !socket.exists() {
         assert!(start.elapsed() < Duration::from_secs(10), "Xvfb did not come up on {display}");
+        assert!(
+            xvfb.0.try_wait().unwrap().is_none(),
+            "Xvfb exited at once on {display} (display in use?)"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
