@@ -283,9 +283,22 @@ impl<'a> LasChunks<'a> {
             Body::Sequential { .. } => 1 << 20,
             _ => self.header.point_count,
         };
-        if matches!(self.body, Body::Raw { .. }) {
-            self.decode_raw_into(&mut cloud)
-                .map_err(|message| FormatError::invalid(Location::file(&self.name), message))?;
+        // Chunks go straight into a cloud sized from the chunk table, unless the table claims
+        // more points than the compressed bytes could plausibly hold (then the cloud grows only
+        // as points really decode).
+        let direct = match &self.body {
+            Body::Raw { .. } => true,
+            Body::Chunked { spans, .. } => {
+                spans.iter().map(|s| s.points as u64).sum::<u64>() <= bound
+            }
+            _ => false,
+        };
+        if direct {
+            let decoded = match self.body {
+                Body::Raw { .. } => self.decode_raw_into(&mut cloud),
+                _ => self.decode_chunks_into(&mut cloud),
+            };
+            decoded.map_err(|message| FormatError::invalid(Location::file(&self.name), message))?;
             return Ok(LoadedCloud { cloud, report });
         }
         cloud.reserve(usize::try_from(self.header.point_count.min(bound)).unwrap_or(0));
@@ -347,6 +360,32 @@ impl<'a> LasChunks<'a> {
         }
         *next_point += left;
         *buf = current;
+        self.body = Body::Done;
+        Ok(())
+    }
+
+    /// The chunks left, each decompressed straight into its run of `cloud`'s arrays (sized
+    /// once), all in parallel: no piece is copied again and no core waits for a batch to end.
+    fn decode_chunks_into(&mut self, cloud: &mut PointCloud) -> Result<(), String> {
+        let Body::Chunked { data, items, selection, spans, next } = &self.body else {
+            return Ok(());
+        };
+        let spans = spans.get(*next..).unwrap_or_default();
+        let base = cloud.len();
+        cloud.resize_default(base + spans.iter().map(|s| s.points).sum::<usize>());
+        let mut outs = Vec::with_capacity(spans.len());
+        let mut rest = CloudOut::of(cloud, base);
+        for span in spans {
+            let (out, tail) = rest.split_at(span.points);
+            outs.push(out);
+            rest = tail;
+        }
+        let first = *next;
+        let decoder = &self.decoder;
+        spans.par_iter().zip(outs).enumerate().try_for_each(|(i, (span, out))| {
+            decode_laz_chunk_into(data, *span, items, *selection, decoder, out)
+                .map_err(|e| format!("LAZ chunk {}: {e}", first + i))
+        })?;
         self.body = Body::Done;
         Ok(())
     }
@@ -900,6 +939,22 @@ fn decode_laz_chunk(
     selection: DecompressionSelection,
     decoder: &RecordDecoder,
 ) -> Result<PointCloud, String> {
+    let mut cloud = empty_cloud(decoder.origin, decoder.kept());
+    cloud.resize_default(span.points);
+    decode_laz_chunk_into(data, span, items, selection, decoder, CloudOut::of(&mut cloud, 0))?;
+    Ok(cloud)
+}
+
+/// Decompresses one chunk, a step of records at a time, straight into `out` (which holds
+/// `span.points` points).
+fn decode_laz_chunk_into(
+    data: &[u8],
+    span: ChunkSpan,
+    items: &Vec<LazItem>,
+    selection: DecompressionSelection,
+    decoder: &RecordDecoder,
+    out: CloudOut<'_>,
+) -> Result<(), String> {
     let bytes = data.get(span.start..span.end).ok_or("chunk outside the data")?;
     let rl = decoder.layout.record_len;
     guarded(|| {
@@ -912,18 +967,16 @@ fn decode_laz_chunk(
         };
         d.set_fields_from(items).map_err(|e| e.to_string())?;
         d.set_selection(selection);
-        let mut cloud = empty_cloud(decoder.origin, decoder.keep);
-        cloud.reserve(span.points);
         let mut raw = Vec::new();
-        let mut left = span.points;
-        while left > 0 {
-            let n = left.min(LAZ_STEP_POINTS);
-            raw.resize(n * rl, 0);
+        let mut rest = out;
+        while rest.len() > 0 {
+            let (step, tail) = rest.split_at(LAZ_STEP_POINTS);
+            rest = tail;
+            raw.resize(step.len() * rl, 0);
             d.decompress_many(&mut raw).map_err(|e| e.to_string())?;
-            cloud.append(decoder.decode(&raw, n));
-            left -= n;
+            decoder.decode_into(&raw, step);
         }
-        Ok(cloud)
+        Ok(())
     })
 }
 
@@ -997,23 +1050,24 @@ impl RecordDecoder {
             ];
         }
         let ext = self.layout.extended;
-        let byte = |r: &[u8], at: usize| r.get(at).copied().unwrap_or(0);
-        let fill = |dst: Option<&mut [u8]>, f: &dyn Fn(&[u8]) -> u8| {
+        // One byte field of every record, masked (a plain loop the compiler unrolls; a byte
+        // past a short record reads as 0).
+        let fill = |dst: Option<&mut [u8]>, at: usize, mask: u8| {
             for (d, r) in dst.into_iter().flatten().zip(records()) {
-                *d = f(r);
+                *d = r.get(at).copied().unwrap_or(0) & mask;
             }
         };
         for (d, r) in out.intensity.into_iter().flatten().zip(records()) {
             *d = le_u16(r, 12);
         }
         if ext {
-            fill(out.classification, &|r| byte(r, 16));
+            fill(out.classification, 16, 0xFF);
+            fill(out.return_number, 14, 0x0F);
         } else {
-            fill(out.classification, &|r| byte(r, 15) & 0x1F);
+            fill(out.classification, 15, 0x1F);
+            fill(out.return_number, 14, 0x07);
         }
-        let mask = if ext { 0x0F } else { 0x07 };
-        fill(out.return_number, &|r| byte(r, 14) & mask);
-        fill(out.user_data, &|r| byte(r, 17));
+        fill(out.user_data, 17, 0xFF);
         if let (Some(dst), Some(at)) = (out.rgb, self.layout.rgb) {
             for (d, r) in dst.iter_mut().zip(records()) {
                 *d = [le_u16(r, at), le_u16(r, at + 2), le_u16(r, at + 4)];
