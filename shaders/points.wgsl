@@ -137,19 +137,21 @@ fn vs_single_pixel(
 
 // ---------------------------------------------------------------------------------------------
 // Colour passes, one entry point per colour mode. Each reads only the vertex buffers its mode
-// needs (height: positions alone) and passes only the colour on, flat: a software rasterizer
-// pays per attribute fetched and per varying interpolated. Picking keeps the general entry
-// points above. The Rust side binds positions in slot 0 and, when the mode needs one, the
-// attribute or label buffer in slot 1.
+// needs (height: positions alone) and passes only the colour on, flat and packed into one u32
+// (the display colour at the 8 bits a channel the target stores): a software rasterizer pays
+// per attribute fetched and per varying component it carries from vertex to fragment (lavapipe
+// at 1M one-pixel points: 4 float components cost ~25% of the frame, one u32 ~15%). Picking
+// keeps the general entry points above. The Rust side binds positions in slot 0 and, when the
+// mode needs one, the attribute or label buffer in slot 1.
 
 struct FlatOut {
     @builtin(position) position: vec4f,
-    @location(0) @interpolate(flat) color: vec4f,
+    @location(0) @interpolate(flat) color: u32,
 };
 
 struct QuadOut {
     @builtin(position) position: vec4f,
-    @location(0) @interpolate(flat) color: vec4f,
+    @location(0) @interpolate(flat) color: u32,
     @location(1) corner: vec2f,
 };
 
@@ -175,14 +177,14 @@ fn color_label(label: u32) -> vec4f {
 
 fn flat_out(position: vec3f, color: vec4f) -> FlatOut {
     var out: FlatOut;
-    out.color = color;
+    out.color = pack4x8unorm(vec4f(color.rgb, 1.0));
     out.position = select(frame.clip_from_local * vec4f(position, 1.0), CLIPPED_AWAY, color.a <= 0.0);
     return out;
 }
 
 fn quad_out(position: vec3f, color: vec4f, vertex_index: u32) -> QuadOut {
     var out: QuadOut;
-    out.color = color;
+    out.color = pack4x8unorm(vec4f(color.rgb, 1.0));
     let corner = vec2f(f32(vertex_index & 1u), f32(vertex_index >> 1u)) * 2.0 - 1.0;
     out.corner = corner;
     let center = frame.clip_from_local * vec4f(position, 1.0);
@@ -256,7 +258,7 @@ fn vs_quad_label(@builtin(vertex_index) v: u32, @location(0) position: vec3f, @l
 
 @fragment
 fn fs_flat(in: FlatOut) -> @location(0) vec4f {
-    return to_target(vec4f(in.color.rgb, 1.0), frame.target_is_srgb);
+    return target_color(in.color);
 }
 
 @fragment
@@ -264,5 +266,18 @@ fn fs_quad(in: QuadOut) -> @location(0) vec4f {
     if frame.round_points != 0u && dot(in.corner, in.corner) > 1.0 {
         discard;
     }
-    return to_target(vec4f(in.color.rgb, 1.0), frame.target_is_srgb);
+    return target_color(in.color);
+}
+
+// Set by the colour pipelines from their target format: true for an sRGB target.
+override SRGB_TARGET: bool = false;
+
+// A packed display colour as the target needs it (linearised for sRGB targets, whose hardware
+// encodes it again); the branch is resolved when the pipeline is built.
+fn target_color(packed: u32) -> vec4f {
+    let display = unpack4x8unorm(packed);
+    if SRGB_TARGET {
+        return vec4f(linear_from_srgb(display.rgb), 1.0);
+    }
+    return display;
 }

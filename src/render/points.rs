@@ -289,7 +289,10 @@ impl Pipelines {
                 fragment: Some(wgpu::FragmentState {
                     module: &self.module,
                     entry_point: Some(if single_pixel { "fs_flat" } else { "fs_quad" }),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &[("SRGB_TARGET", f64::from(format.srgb_flag()))],
+                        ..Default::default()
+                    },
                     targets: &[Some(wgpu::ColorTargetState {
                         format: format.color,
                         blend: None,
