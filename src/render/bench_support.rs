@@ -86,8 +86,9 @@ impl FrameComparison {
 
 /// Times `frames` frames (after two warm-up frames) of `cloud` drawn by [`PointCloudRenderer`]
 /// (1-pixel points, no budget limit, orbit view fitted to the cloud) and by a bare pipeline
-/// drawing the same positions, into a `size_px` offscreen target. Each frame is timed from
-/// recording to the GPU being idle.
+/// drawing the same positions (and over the cloud's input order), into a `size_px` offscreen
+/// target, the passes taking turns frame by frame. Each frame is timed from recording to the GPU
+/// being idle.
 ///
 /// # Errors
 /// [`RenderError`] on GPU errors.
@@ -114,33 +115,43 @@ pub fn compare_frame_times(
         };
         let mut view = renderer.create_view(device);
         let mut drawn = 0;
-        let renderer_times = time_frames(ctx, frames, || {
-            drawn =
-                renderer.prepare(queue, &mut view, &gpu, &camera, viewport, &style).drawn_points;
-            target.render(device, queue, BACKGROUND, |pass| renderer.paint(pass, &view, &gpu));
-        })?;
-
         let bare = BarePipeline::new(device, cloud);
         let clip_from_local =
             super::points::matrix_to_gpu(&camera.clip_from_local(viewport, cloud.origin));
-        let bare_times = time_frames(ctx, frames, || {
-            queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
-            target.render(device, queue, BACKGROUND, |pass| {
-                bare.bind(pass);
-                for (positions, len) in gpu.position_pages() {
-                    pass.set_vertex_buffer(0, positions.slice(..));
-                    pass.draw(0..len, 0..1);
-                }
-            });
-        })?;
-        let input_order_times = time_frames(ctx, frames, || {
-            queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
-            target.render(device, queue, BACKGROUND, |pass| {
-                bare.bind(pass);
-                pass.set_vertex_buffer(0, bare.positions.slice(..));
-                pass.draw(0..bare.count, 0..1);
-            });
-        })?;
+        // The three passes take turns frame by frame, so a change in the machine's load during
+        // the run falls on all three alike instead of on whichever ran at that moment.
+        let [renderer_times, bare_times, input_order_times] = time_interleaved(
+            ctx,
+            frames,
+            [
+                &mut || {
+                    drawn = renderer
+                        .prepare(queue, &mut view, &gpu, &camera, viewport, &style)
+                        .drawn_points;
+                    target.render(device, queue, BACKGROUND, |pass| {
+                        renderer.paint(pass, &view, &gpu)
+                    });
+                },
+                &mut || {
+                    queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
+                    target.render(device, queue, BACKGROUND, |pass| {
+                        bare.bind(pass);
+                        for (positions, len) in gpu.position_pages() {
+                            pass.set_vertex_buffer(0, positions.slice(..));
+                            pass.draw(0..len, 0..1);
+                        }
+                    });
+                },
+                &mut || {
+                    queue.write_buffer(&bare.uniform, 0, bytemuck::bytes_of(&clip_from_local));
+                    target.render(device, queue, BACKGROUND, |pass| {
+                        bare.bind(pass);
+                        pass.set_vertex_buffer(0, bare.positions.slice(..));
+                        pass.draw(0..bare.count, 0..1);
+                    });
+                },
+            ],
+        )?;
         Ok(FrameComparison {
             renderer: timing(cloud.len(), drawn, &renderer_times),
             bare: timing(cloud.len(), cloud.len(), &bare_times),
@@ -150,11 +161,13 @@ pub fn compare_frame_times(
     })
 }
 
-fn time_frames(
+/// Times `frames` rounds (after two warm-up rounds) of the `N` frame functions, one frame of
+/// each per round in turn; each frame from recording to the GPU being idle.
+fn time_interleaved<const N: usize>(
     ctx: &RenderContext,
     frames: usize,
-    mut frame: impl FnMut(),
-) -> Result<Vec<f64>, RenderError> {
+    mut passes: [&mut dyn FnMut(); N],
+) -> Result<[Vec<f64>; N], RenderError> {
     let wait = || {
         ctx.device
             .poll(wgpu::PollType::wait_indefinitely())
@@ -162,15 +175,19 @@ fn time_frames(
             .map_err(|e| RenderError::Gpu { during: "waiting for a frame", message: e.to_string() })
     };
     for _ in 0..2 {
-        frame();
-        wait()?;
+        for frame in passes.iter_mut() {
+            frame();
+            wait()?;
+        }
     }
-    let mut times = Vec::with_capacity(frames.max(1));
+    let mut times: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(frames.max(1)));
     for _ in 0..frames.max(1) {
-        let started = Instant::now();
-        frame();
-        wait()?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
+        for (frame, times) in passes.iter_mut().zip(times.iter_mut()) {
+            let started = Instant::now();
+            frame();
+            wait()?;
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
     }
     Ok(times)
 }
