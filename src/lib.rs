@@ -17,8 +17,11 @@
 //! - [`job`]: the `CreateLabelingJob` request as a [`job::JobSpec`], its task types and every rule.
 //! - [`geometry`]: 2D boxes, cameras and projections, oriented cuboids, the 2D image view.
 //! - [`render`]: wgpu renderers for points, cuboids, images, overlays; picking; headless frames.
+//! - [`alloc`]: the global allocator (the system's, large blocks advised for huge pages); below
+//!   every layer, names none.
 //! - [`store`]: the [`store::ObjectStore`] trait, its backends, the storage layout of a workspace.
 
+pub mod alloc;
 pub mod annotation;
 pub mod app;
 pub mod cli;

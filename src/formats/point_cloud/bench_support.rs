@@ -114,6 +114,9 @@ pub struct ReadMeasurement {
     pub peak_rss_bytes: Option<u64>,
     /// Memory the loaded cloud holds.
     pub cloud_bytes: u64,
+    /// Growth of the process's resident memory from before the read to after it, with the cloud
+    /// still held and the read's buffers freed (`/proc/self/statm`), when Linux tells.
+    pub resident_growth_bytes: Option<u64>,
 }
 
 impl ReadMeasurement {
@@ -133,6 +136,7 @@ pub fn measure_las_read(
     let name = path.display().to_string();
     let file_bytes = std::fs::metadata(path).map_err(|e| FormatError::io(&name, e))?.len();
     reset_peak_rss();
+    let resident_before = resident_bytes();
     let started = Instant::now();
     let chunks = las::chunks_path(path, options)?;
     let mut cloud = PointCloud { origin: chunks.origin(), ..PointCloud::default() };
@@ -157,6 +161,9 @@ pub fn measure_las_read(
         first_piece_secs: first_piece_secs.unwrap_or(wall_secs),
         peak_rss_bytes: peak_rss_bytes(),
         cloud_bytes: (cloud.len() * cloud.bytes_per_point()) as u64,
+        resident_growth_bytes: resident_before
+            .zip(resident_bytes())
+            .map(|(before, after)| after.saturating_sub(before)),
     };
     Ok((measurement, cloud))
 }
@@ -172,6 +179,7 @@ pub fn measure_las_load(
     let name = path.display().to_string();
     let file_bytes = std::fs::metadata(path).map_err(|e| FormatError::io(&name, e))?.len();
     reset_peak_rss();
+    let resident_before = resident_bytes();
     let started = Instant::now();
     let cloud = PointCloud::load_with(path, options)?.cloud;
     let wall_secs = started.elapsed().as_secs_f64();
@@ -183,6 +191,9 @@ pub fn measure_las_load(
         first_piece_secs: wall_secs,
         peak_rss_bytes: peak_rss_bytes(),
         cloud_bytes: (cloud.len() * cloud.bytes_per_point()) as u64,
+        resident_growth_bytes: resident_before
+            .zip(resident_bytes())
+            .map(|(before, after)| after.saturating_sub(before)),
     };
     Ok((measurement, cloud))
 }
@@ -198,6 +209,14 @@ pub fn peak_rss_bytes() -> Option<u64> {
     parse_vm_hwm(&std::fs::read_to_string("/proc/self/status").ok()?)
 }
 
+/// This process's resident memory now (second field of `/proc/self/statm`, in pages of 4 KiB),
+/// in bytes.
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 fn parse_vm_hwm(status: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -208,12 +227,13 @@ fn parse_vm_hwm(status: &str) -> Option<u64> {
 pub fn markdown_table(rows: &[ReadMeasurement]) -> String {
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let mut out = String::from(
-        "| read | file MiB | points | wall s | Mpts/s | first piece ms | peak RSS MiB | cloud MiB |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| read | file MiB | points | wall s | Mpts/s | first piece ms | peak RSS MiB | cloud MiB (B/pt) | resident growth MiB (B/pt) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
+    let per_point = |b: u64, n: u64| if n > 0 { b as f64 / n as f64 } else { 0.0 };
     for r in rows {
         out.push_str(&format!(
-            "| {} | {:.1} | {} | {:.3} | {:.1} | {:.1} | {} | {:.1} |\n",
+            "| {} | {:.1} | {} | {:.3} | {:.1} | {:.1} | {} | {:.1} ({:.1}) | {} |\n",
             r.label,
             mib(r.file_bytes),
             r.points,
@@ -222,6 +242,10 @@ pub fn markdown_table(rows: &[ReadMeasurement]) -> String {
             r.first_piece_secs * 1e3,
             r.peak_rss_bytes.map_or("n/a".to_string(), |b| format!("{:.1}", mib(b))),
             mib(r.cloud_bytes),
+            per_point(r.cloud_bytes, r.points),
+            r.resident_growth_bytes.map_or("n/a".to_string(), |b| {
+                format!("{:.1} ({:.1})", mib(b), per_point(b, r.points))
+            }),
         ));
     }
     out
@@ -273,6 +297,7 @@ mod tests {
         assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
         if cfg!(target_os = "linux") {
             assert!(peak_rss_bytes().is_some_and(|b| b > 0));
+            assert!(resident_bytes().is_some_and(|b| b > 0));
         }
     }
 }

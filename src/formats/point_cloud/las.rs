@@ -125,8 +125,8 @@ impl LasHeader {
 /// Reads and validates the header of the LAS/LAZ file at `path`.
 pub fn read_header_path(path: &Path) -> Result<LasHeader, FormatError> {
     let name = path.display().to_string();
-    let mut src = FileSource::open(path).map_err(|e| FormatError::io(&name, e))?;
-    read_header(&mut src, &name)
+    let src = FileSource::open(path).map_err(|e| FormatError::io(&name, e))?;
+    read_header(&src, &name)
 }
 
 /// Reads and validates a LAS/LAZ header held in memory.
@@ -152,7 +152,7 @@ pub fn load_bytes(
 pub fn chunks_path(path: &Path, options: &LoadOptions) -> Result<LasChunks<'static>, FormatError> {
     let name = path.display().to_string();
     let src = FileSource::open(path).map_err(|e| FormatError::io(&name, e))?;
-    LasChunks::open(Box::new(src), name, options)
+    LasChunks::open(Arc::new(src), name, options)
 }
 
 /// Opens LAS/LAZ data held in memory for progressive decoding.
@@ -161,7 +161,7 @@ pub fn chunks_bytes<'a>(
     name: &str,
     options: &LoadOptions,
 ) -> Result<LasChunks<'a>, FormatError> {
-    LasChunks::open(Box::new(SliceSource { bytes }), name.to_string(), options)
+    LasChunks::open(Arc::new(SliceSource { bytes }), name.to_string(), options)
 }
 
 /// Progressive LAS/LAZ decoding: an iterator of decoded pieces, in file order, all sharing one
@@ -180,10 +180,15 @@ pub struct LasChunks<'a> {
 
 enum Body<'a> {
     /// Uncompressed records read in blocks.
-    Raw { src: Box<dyn RandomRead + Send + 'a>, next_point: u64, buf: Vec<u8> },
-    /// LAZ with a chunk table: chunks decompressed in parallel.
+    Raw { src: Source<'a>, next_point: u64, buf: Vec<u8> },
+    /// LAZ with a chunk table: chunks read and decompressed in parallel, each read when it is
+    /// decoded (the compressed file is never held whole).
     Chunked {
-        data: Arc<[u8]>,
+        src: Source<'a>,
+        /// File offset of the point data (chunk spans are relative to it).
+        base: u64,
+        /// Bytes of point data (to the end of the file).
+        data_len: u64,
         items: Vec<LazItem>,
         selection: DecompressionSelection,
         spans: Vec<ChunkSpan>,
@@ -209,12 +214,8 @@ struct ChunkSpan {
 }
 
 impl<'a> LasChunks<'a> {
-    fn open(
-        mut src: Box<dyn RandomRead + Send + 'a>,
-        name: String,
-        options: &LoadOptions,
-    ) -> Result<Self, FormatError> {
-        let header = read_header(src.as_mut(), &name)?;
+    fn open(src: Source<'a>, name: String, options: &LoadOptions) -> Result<Self, FormatError> {
+        let header = read_header(src.as_ref(), &name)?;
         let keep = options.attributes.and(header.available());
         let decoder = RecordDecoder {
             layout: RecordLayout::new(header.point_format, usize::from(header.record_len)),
@@ -230,7 +231,7 @@ impl<'a> LasChunks<'a> {
         let body = if header.point_count == 0 {
             Body::Done
         } else if let Some(laz) = &header.laz {
-            open_laz(src.as_mut(), &header, laz, keep).map_err(invalid)?
+            open_laz(src, &header, laz, keep).map_err(invalid)?
         } else {
             let block = RAW_PIECE_POINTS * usize::from(header.record_len) * batch_width();
             Body::Raw { src, next_point: 0, buf: Vec::with_capacity(block) }
@@ -279,7 +280,7 @@ impl<'a> LasChunks<'a> {
         let keep = self.decoder.keep;
         let mut cloud = empty_cloud(self.decoder.origin, keep);
         let bound = match &self.body {
-            Body::Chunked { data, .. } => (data.len() as u64).saturating_mul(32),
+            Body::Chunked { data_len, .. } => data_len.saturating_mul(32),
             Body::Sequential { .. } => 1 << 20,
             _ => self.header.point_count,
         };
@@ -331,7 +332,7 @@ impl<'a> LasChunks<'a> {
         let blocks = total.div_ceil(block);
         let mut current = std::mem::take(buf);
         let mut upcoming = Vec::new();
-        let read = |src: &mut Box<dyn RandomRead + Send + '_>, buf: &mut Vec<u8>, k: usize| {
+        let read = |src: &Source<'_>, buf: &mut Vec<u8>, k: usize| {
             let first = k * block;
             let n = block.min(total - first);
             buf.resize(n * rl, 0);
@@ -367,14 +368,14 @@ impl<'a> LasChunks<'a> {
     /// The chunks left, each decompressed straight into its run of `cloud`'s arrays (sized
     /// once), all in parallel: no piece is copied again and no core waits for a batch to end.
     fn decode_chunks_into(&mut self, cloud: &mut PointCloud) -> Result<(), String> {
-        let Body::Chunked { data, items, selection, spans, next } = &self.body else {
+        let Body::Chunked { src, base, items, selection, spans, next, .. } = &self.body else {
             return Ok(());
         };
         let spans = spans.get(*next..).unwrap_or_default();
-        let base = cloud.len();
-        cloud.resize_default(base + spans.iter().map(|s| s.points).sum::<usize>());
+        let from = cloud.len();
+        cloud.resize_default(from + spans.iter().map(|s| s.points).sum::<usize>());
         let mut outs = Vec::with_capacity(spans.len());
-        let mut rest = CloudOut::of(cloud, base);
+        let mut rest = CloudOut::of(cloud, from);
         for span in spans {
             let (out, tail) = rest.split_at(span.points);
             outs.push(out);
@@ -383,7 +384,7 @@ impl<'a> LasChunks<'a> {
         let first = *next;
         let decoder = &self.decoder;
         spans.par_iter().zip(outs).enumerate().try_for_each(|(i, (span, out))| {
-            decode_laz_chunk_into(data, *span, items, *selection, decoder, out)
+            decode_laz_chunk_into(src.as_ref(), *base, *span, items, *selection, decoder, out)
                 .map_err(|e| format!("LAZ chunk {}: {e}", first + i))
         })?;
         self.body = Body::Done;
@@ -414,7 +415,7 @@ impl<'a> LasChunks<'a> {
                     self.body = Body::Done;
                 }
             }
-            Body::Chunked { data, items, selection, spans, next } => {
+            Body::Chunked { src, base, items, selection, spans, next, .. } => {
                 let end = (*next + width).min(spans.len());
                 let batch = spans.get(*next..end).unwrap_or_default();
                 let first = *next;
@@ -422,7 +423,7 @@ impl<'a> LasChunks<'a> {
                     .par_iter()
                     .enumerate()
                     .map(|(i, span)| {
-                        decode_laz_chunk(data, *span, items, *selection, decoder)
+                        decode_laz_chunk(src.as_ref(), *base, *span, items, *selection, decoder)
                             .map_err(|e| format!("LAZ chunk {}: {e}", first + i))
                     })
                     .collect();
@@ -507,11 +508,15 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
 // ---------------------------------------------------------------------------------------------
 // Sources
 
-/// Random-access reads from a file or a byte slice.
+/// Random-access reads from a file or a byte slice, by position, so that several threads can
+/// read at once (each LAZ chunk is read by the thread that decodes it).
 trait RandomRead {
     fn len(&self) -> u64;
-    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<()>;
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()>;
 }
+
+/// A shared source of LAS/LAZ bytes.
+type Source<'a> = Arc<dyn RandomRead + Send + Sync + 'a>;
 
 struct FileSource {
     file: File,
@@ -530,9 +535,25 @@ impl RandomRead for FileSource {
     fn len(&self) -> u64 {
         self.len
     }
-    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        self.file.seek(SeekFrom::Start(pos))?;
-        self.file.read_exact(buf)
+    #[cfg(unix)]
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, pos)
+    }
+    #[cfg(windows)]
+    fn read_at(&self, pos: u64, mut buf: &mut [u8]) -> std::io::Result<()> {
+        let mut pos = pos;
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(&self.file, buf, pos) {
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    pos += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -544,7 +565,7 @@ impl RandomRead for SliceSource<'_> {
     fn len(&self) -> u64 {
         self.bytes.len() as u64
     }
-    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
         let start = usize::try_from(pos).unwrap_or(usize::MAX);
         let src = start
             .checked_add(buf.len())
@@ -621,7 +642,7 @@ fn text_field(b: &[u8], at: usize, len: usize) -> String {
     String::from_utf8_lossy(raw.get(..end).unwrap_or_default()).trim().to_string()
 }
 
-fn read_header(src: &mut dyn RandomRead, name: &str) -> Result<LasHeader, FormatError> {
+fn read_header(src: &dyn RandomRead, name: &str) -> Result<LasHeader, FormatError> {
     let invalid = |field: &str, message: String| {
         FormatError::invalid(Location::file(name).at_field(field), message)
     };
@@ -777,12 +798,12 @@ const COMPRESSOR_POINT_WISE: u16 = 1;
 const COMPRESSOR_POINT_WISE_CHUNKED: u16 = 2;
 const COMPRESSOR_LAYERED_CHUNKED: u16 = 3;
 
-fn open_laz(
-    src: &mut dyn RandomRead,
+fn open_laz<'a>(
+    src: Source<'a>,
     header: &LasHeader,
     laz: &LazInfo,
     keep: Attributes,
-) -> Result<Body<'static>, String> {
+) -> Result<Body<'a>, String> {
     let vlr = &laz.vlr;
     let items = vlr.items().clone();
     if items.is_empty() {
@@ -798,11 +819,14 @@ fn open_laz(
         ));
     }
     let base = u64::from(header.offset_to_point_data);
-    let mut data = vec![0u8; usize::try_from(src.len() - base).map_err(|e| e.to_string())?];
-    src.read_at(base, &mut data).map_err(|e| format!("reading compressed points: {e}"))?;
-    let data: Arc<[u8]> = data.into();
+    let data_len = src.len().saturating_sub(base);
     let total = header.point_count;
-    let cursor = OffsetCursor { data: Arc::clone(&data), base, pos: base };
+    // The sequential decoders read one stream: the point data is read whole for them.
+    let whole = || -> Result<OffsetCursor, String> {
+        let mut data = vec![0u8; usize::try_from(data_len).map_err(|e| e.to_string())?];
+        src.read_at(base, &mut data).map_err(|e| format!("reading compressed points: {e}"))?;
+        Ok(OffsetCursor { data: data.into(), base, pos: base })
+    };
     let sequential = |decoder: SeqDecoder| Body::Sequential {
         decoder: Box::new(decoder),
         remaining: total,
@@ -810,15 +834,17 @@ fn open_laz(
     };
     match laz.compressor {
         COMPRESSOR_POINT_WISE => {
-            let mut d = SequentialPointRecordDecompressor::new(cursor);
+            let mut d = SequentialPointRecordDecompressor::new(whole()?);
             guarded(|| d.set_fields_from(&items).map_err(|e| e.to_string()))?;
             Ok(sequential(SeqDecoder::PointWise(d)))
         }
         COMPRESSOR_POINT_WISE_CHUNKED | COMPRESSOR_LAYERED_CHUNKED => {
             let variable = vlr.uses_variable_size_chunks();
-            match chunk_spans(&data, base, vlr, total)? {
+            match chunk_spans(src.as_ref(), base, vlr, total)? {
                 Some(spans) => Ok(Body::Chunked {
-                    data,
+                    src,
+                    base,
+                    data_len,
                     items,
                     selection: selection_for(keep),
                     spans,
@@ -830,6 +856,7 @@ fn open_laz(
                 }
                 None => {
                     let vlr = vlr.clone();
+                    let cursor = whole()?;
                     let d = guarded(|| {
                         LasZipDecompressor::new(cursor, vlr).map_err(|e| e.to_string())
                     })?;
@@ -861,42 +888,50 @@ fn selection_for(keep: Attributes) -> DecompressionSelection {
     s
 }
 
-/// The chunks of LAZ point data (`data` starts at file offset `base`), or `None` when the file
-/// has no usable chunk table.
+/// The chunks of the LAZ point data that starts at file offset `base` of `src`, or `None` when
+/// the file has no usable chunk table. Reads the table's offset and the table, nothing else.
 fn chunk_spans(
-    data: &[u8],
+    src: &dyn RandomRead,
     base: u64,
     vlr: &LazVlr,
     total: u64,
 ) -> Result<Option<Vec<ChunkSpan>>, String> {
-    let len = data.len() as u64;
-    let valid = |abs: i64| -> Option<usize> {
-        let rel = u64::try_from(abs).ok()?.checked_sub(base)?;
-        (rel >= 8 && rel + 8 <= len).then(|| usize::try_from(rel).ok()).flatten()
+    let len = src.len().saturating_sub(base);
+    if len < 16 {
+        return Ok(None);
+    }
+    let read = |at: u64, buf: &mut [u8]| {
+        src.read_at(base + at, buf).map_err(|e| format!("reading the chunk table: {e}"))
     };
-    let first = le_u64(data, 0) as i64;
-    let table_at = match valid(first) {
+    let valid = |abs: i64| -> Option<u64> {
+        let rel = u64::try_from(abs).ok()?.checked_sub(base)?;
+        (rel >= 8 && rel + 8 <= len).then_some(rel)
+    };
+    let mut offset = [0u8; 8];
+    read(0, &mut offset)?;
+    let table_at = match valid(i64::from_le_bytes(offset)) {
         Some(rel) => rel,
         None => {
-            let last = le_u64(data, data.len().saturating_sub(8)) as i64;
-            match valid(last) {
+            read(len - 8, &mut offset)?;
+            match valid(i64::from_le_bytes(offset)) {
                 Some(rel) => rel,
                 None => return Ok(None),
             }
         }
     };
-    let table = data.get(table_at..).unwrap_or_default();
-    let n_chunks = le_u32(table, 4) as usize;
+    let mut table = vec![0u8; usize::try_from(len - table_at).map_err(|e| e.to_string())?];
+    read(table_at, &mut table)?;
+    let table_at = usize::try_from(table_at).map_err(|e| e.to_string())?;
+    let n_chunks = le_u32(&table, 4) as usize;
     // Every chunk starts with at least one raw point record (20 bytes or more).
-    if n_chunks > data.len() / 20 + 1 {
+    if n_chunks as u64 > len / 20 + 1 {
         return Err(format!(
-            "the chunk table claims {n_chunks} chunks, more than {} bytes of data can hold",
-            data.len()
+            "the chunk table claims {n_chunks} chunks, more than {len} bytes of data can hold"
         ));
     }
     let variable = vlr.uses_variable_size_chunks();
     let entries = guarded(|| {
-        ChunkTable::read(&mut Cursor::new(table), variable)
+        ChunkTable::read(&mut Cursor::new(&table), variable)
             .map_err(|e| format!("cannot read the chunk table: {e}"))
     })?;
     let mut spans = Vec::with_capacity(n_chunks);
@@ -933,7 +968,8 @@ fn chunk_spans(
 }
 
 fn decode_laz_chunk(
-    data: &[u8],
+    src: &dyn RandomRead,
+    base: u64,
     span: ChunkSpan,
     items: &Vec<LazItem>,
     selection: DecompressionSelection,
@@ -941,24 +977,27 @@ fn decode_laz_chunk(
 ) -> Result<PointCloud, String> {
     let mut cloud = empty_cloud(decoder.origin, decoder.kept());
     cloud.resize_default(span.points);
-    decode_laz_chunk_into(data, span, items, selection, decoder, CloudOut::of(&mut cloud, 0))?;
+    let out = CloudOut::of(&mut cloud, 0);
+    decode_laz_chunk_into(src, base, span, items, selection, decoder, out)?;
     Ok(cloud)
 }
 
 /// Decompresses one chunk, a step of records at a time, straight into `out` (which holds
 /// `span.points` points).
 fn decode_laz_chunk_into(
-    data: &[u8],
+    src: &dyn RandomRead,
+    base: u64,
     span: ChunkSpan,
     items: &Vec<LazItem>,
     selection: DecompressionSelection,
     decoder: &RecordDecoder,
     out: CloudOut<'_>,
 ) -> Result<(), String> {
-    let bytes = data.get(span.start..span.end).ok_or("chunk outside the data")?;
+    let mut bytes = vec![0u8; span.end.saturating_sub(span.start)];
+    src.read_at(base + span.start as u64, &mut bytes).map_err(|e| format!("reading: {e}"))?;
     let rl = decoder.layout.record_len;
     guarded(|| {
-        let cursor = Cursor::new(bytes);
+        let cursor = Cursor::new(bytes.as_slice());
         let version = items.first().map(|i| i.version()).unwrap_or(0);
         let mut d: Box<dyn RecordDecompressor<Cursor<&[u8]>>> = match version {
             1 | 2 => Box::new(SequentialPointRecordDecompressor::new(cursor)),
