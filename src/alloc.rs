@@ -98,8 +98,8 @@ mod tests {
         v.resize(n * 2, 7);
         assert_eq!(v[n - 1], (n - 1) as u32);
         assert_eq!(v[2 * n - 1], 7);
-        let small = vec![1u8; 100];
-        assert_eq!(small.iter().map(|&b| u32::from(b)).sum::<u32>(), 100);
+        let small: Vec<u8> = (0..100).collect();
+        assert_eq!(small.iter().map(|&b| u32::from(b)).sum::<u32>(), 4950);
     }
 
     #[cfg(target_os = "linux")]
@@ -122,12 +122,10 @@ mod tests {
                 }
             } else if let Some((lo, hi)) =
                 line.split_whitespace().next().and_then(|r| r.split_once('-'))
-            {
-                if let (Ok(lo), Ok(hi)) =
+                && let (Ok(lo), Ok(hi)) =
                     (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
-                {
-                    current = lo..hi;
-                }
+            {
+                current = lo..hi;
             }
         }
         let flags = flags.expect("the block's mapping is listed with its VmFlags");

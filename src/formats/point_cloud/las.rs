@@ -131,7 +131,7 @@ pub fn read_header_path(path: &Path) -> Result<LasHeader, FormatError> {
 
 /// Reads and validates a LAS/LAZ header held in memory.
 pub fn read_header_bytes(bytes: &[u8], name: &str) -> Result<LasHeader, FormatError> {
-    read_header(&mut SliceSource { bytes }, name)
+    read_header(&SliceSource { bytes }, name)
 }
 
 /// Loads the LAS/LAZ file at `path`.
