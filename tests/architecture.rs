@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 /// For each top-level module: the crate modules it may name.
 fn allowed_modules() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
+        // The global allocator (huge-page advice for large blocks): below every layer.
+        ("alloc", &[][..]),
         ("geometry", &[][..]),
         ("formats", &["geometry"][..]),
         ("job", &["geometry", "formats"][..]),
@@ -28,7 +30,7 @@ fn forbidden_crates(module: &str) -> &'static [&'static str] {
     const GUI_GPU_ASYNC_AWS: &[&str] =
         &["egui", "eframe", "egui_wgpu", "wgpu", "tokio", "aws_sdk_s3", "aws_config"];
     match module {
-        "geometry" | "formats" | "job" | "annotation" => GUI_GPU_ASYNC_AWS,
+        "alloc" | "geometry" | "formats" | "job" | "annotation" => GUI_GPU_ASYNC_AWS,
         "store" => &["egui", "eframe", "egui_wgpu", "wgpu"],
         "render" => &["egui", "eframe", "aws_sdk_s3", "aws_config", "tokio"],
         "ui" | "app" => &["aws_sdk_s3", "aws_config"],
