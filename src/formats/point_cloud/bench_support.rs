@@ -133,39 +133,23 @@ pub fn measure_las_read(
     label: &str,
     options: &LoadOptions,
 ) -> Result<(ReadMeasurement, PointCloud), FormatError> {
-    let name = path.display().to_string();
-    let file_bytes = std::fs::metadata(path).map_err(|e| FormatError::io(&name, e))?.len();
-    reset_peak_rss();
-    let resident_before = resident_bytes();
-    let started = Instant::now();
-    let chunks = las::chunks_path(path, options)?;
-    let mut cloud = PointCloud { origin: chunks.origin(), ..PointCloud::default() };
-    let total = chunks.header().point_count;
-    let mut first_piece_secs = None;
-    for piece in chunks {
-        let piece = piece?;
-        if first_piece_secs.is_none() {
-            first_piece_secs = Some(started.elapsed().as_secs_f64());
-            cloud = piece;
-            cloud.reserve(usize::try_from(total).unwrap_or(0).saturating_sub(cloud.len()));
-        } else {
-            cloud.append(piece);
+    measure(path, label, |started| {
+        let chunks = las::chunks_path(path, options)?;
+        let mut cloud = PointCloud { origin: chunks.origin(), ..PointCloud::default() };
+        let total = chunks.header().point_count;
+        let mut first_piece_secs = None;
+        for piece in chunks {
+            let piece = piece?;
+            if first_piece_secs.is_none() {
+                first_piece_secs = Some(started.elapsed().as_secs_f64());
+                cloud = piece;
+                cloud.reserve(usize::try_from(total).unwrap_or(0).saturating_sub(cloud.len()));
+            } else {
+                cloud.append(piece);
+            }
         }
-    }
-    let wall_secs = started.elapsed().as_secs_f64();
-    let measurement = ReadMeasurement {
-        label: label.to_string(),
-        file_bytes,
-        points: cloud.len() as u64,
-        wall_secs,
-        first_piece_secs: first_piece_secs.unwrap_or(wall_secs),
-        peak_rss_bytes: peak_rss_bytes(),
-        cloud_bytes: (cloud.len() * cloud.bytes_per_point()) as u64,
-        resident_growth_bytes: resident_before
-            .zip(resident_bytes())
-            .map(|(before, after)| after.saturating_sub(before)),
-    };
-    Ok((measurement, cloud))
+        Ok((cloud, first_piece_secs))
+    })
 }
 
 /// Loads the LAS/LAZ file at `path` whole ([`PointCloud::load_with`], the path `groundwork info`,
@@ -176,19 +160,29 @@ pub fn measure_las_load(
     label: &str,
     options: &LoadOptions,
 ) -> Result<(ReadMeasurement, PointCloud), FormatError> {
+    measure(path, label, |_| Ok((PointCloud::load_with(path, options)?.cloud, None)))
+}
+
+/// Times `read` (given its start instant; it returns the cloud and when its first piece came),
+/// with the process's peak RSS reset before and resident memory taken before and after.
+fn measure(
+    path: &Path,
+    label: &str,
+    read: impl FnOnce(Instant) -> Result<(PointCloud, Option<f64>), FormatError>,
+) -> Result<(ReadMeasurement, PointCloud), FormatError> {
     let name = path.display().to_string();
     let file_bytes = std::fs::metadata(path).map_err(|e| FormatError::io(&name, e))?.len();
     reset_peak_rss();
     let resident_before = resident_bytes();
     let started = Instant::now();
-    let cloud = PointCloud::load_with(path, options)?.cloud;
+    let (cloud, first_piece_secs) = read(started)?;
     let wall_secs = started.elapsed().as_secs_f64();
     let measurement = ReadMeasurement {
         label: label.to_string(),
         file_bytes,
         points: cloud.len() as u64,
         wall_secs,
-        first_piece_secs: wall_secs,
+        first_piece_secs: first_piece_secs.unwrap_or(wall_secs),
         peak_rss_bytes: peak_rss_bytes(),
         cloud_bytes: (cloud.len() * cloud.bytes_per_point()) as u64,
         resident_growth_bytes: resident_before

@@ -382,10 +382,15 @@ impl<'a> LasChunks<'a> {
             rest = tail;
         }
         let first = *next;
-        let decoder = &self.decoder;
+        let chunks = ChunkDecoder {
+            src: src.as_ref(),
+            base: *base,
+            items,
+            selection: *selection,
+            decoder: &self.decoder,
+        };
         spans.par_iter().zip(outs).enumerate().try_for_each(|(i, (span, out))| {
-            decode_laz_chunk_into(src.as_ref(), *base, *span, items, *selection, decoder, out)
-                .map_err(|e| format!("LAZ chunk {}: {e}", first + i))
+            chunks.decode_into(*span, out).map_err(|e| format!("LAZ chunk {}: {e}", first + i))
         })?;
         self.body = Body::Done;
         Ok(())
@@ -416,6 +421,13 @@ impl<'a> LasChunks<'a> {
                 }
             }
             Body::Chunked { src, base, items, selection, spans, next, .. } => {
+                let chunks = ChunkDecoder {
+                    src: src.as_ref(),
+                    base: *base,
+                    items,
+                    selection: *selection,
+                    decoder,
+                };
                 let end = (*next + width).min(spans.len());
                 let batch = spans.get(*next..end).unwrap_or_default();
                 let first = *next;
@@ -423,8 +435,7 @@ impl<'a> LasChunks<'a> {
                     .par_iter()
                     .enumerate()
                     .map(|(i, span)| {
-                        decode_laz_chunk(src.as_ref(), *base, *span, items, *selection, decoder)
-                            .map_err(|e| format!("LAZ chunk {}: {e}", first + i))
+                        chunks.decode(*span).map_err(|e| format!("LAZ chunk {}: {e}", first + i))
                     })
                     .collect();
                 for piece in pieces {
@@ -967,56 +978,56 @@ fn chunk_spans(
     Ok(Some(spans))
 }
 
-fn decode_laz_chunk(
-    src: &dyn RandomRead,
+/// What decoding any chunk of one LAZ file needs: where its compressed points are, how its
+/// records are compressed and which layers to decompress, and how records become points.
+struct ChunkDecoder<'s> {
+    src: &'s (dyn RandomRead + Send + Sync),
+    /// File offset of the point data (chunk spans are relative to it).
     base: u64,
-    span: ChunkSpan,
-    items: &Vec<LazItem>,
+    items: &'s Vec<LazItem>,
     selection: DecompressionSelection,
-    decoder: &RecordDecoder,
-) -> Result<PointCloud, String> {
-    let mut cloud = empty_cloud(decoder.origin, decoder.kept());
-    cloud.resize_default(span.points);
-    let out = CloudOut::of(&mut cloud, 0);
-    decode_laz_chunk_into(src, base, span, items, selection, decoder, out)?;
-    Ok(cloud)
+    decoder: &'s RecordDecoder,
 }
 
-/// Decompresses one chunk, a step of records at a time, straight into `out` (which holds
-/// `span.points` points).
-fn decode_laz_chunk_into(
-    src: &dyn RandomRead,
-    base: u64,
-    span: ChunkSpan,
-    items: &Vec<LazItem>,
-    selection: DecompressionSelection,
-    decoder: &RecordDecoder,
-    out: CloudOut<'_>,
-) -> Result<(), String> {
-    let mut bytes = vec![0u8; span.end.saturating_sub(span.start)];
-    src.read_at(base + span.start as u64, &mut bytes).map_err(|e| format!("reading: {e}"))?;
-    let rl = decoder.layout.record_len;
-    guarded(|| {
-        let cursor = Cursor::new(bytes.as_slice());
-        let version = items.first().map(|i| i.version()).unwrap_or(0);
-        let mut d: Box<dyn RecordDecompressor<Cursor<&[u8]>>> = match version {
-            1 | 2 => Box::new(SequentialPointRecordDecompressor::new(cursor)),
-            3 | 4 => Box::new(LayeredPointRecordDecompressor::new(cursor)),
-            v => return Err(format!("LASzip item version {v} is not supported")),
-        };
-        d.set_fields_from(items).map_err(|e| e.to_string())?;
-        d.set_selection(selection);
-        let mut raw = Vec::new();
-        let mut rest = out;
-        while rest.len() > 0 {
-            let (step, tail) = rest.split_at(LAZ_STEP_POINTS);
-            rest = tail;
-            raw.resize(step.len() * rl, 0);
-            d.decompress_many(&mut raw).map_err(|e| e.to_string())?;
-            decoder.decode_into(&raw, step);
-        }
-        Ok(())
-    })
+impl ChunkDecoder<'_> {
+    /// Chunk `span` as a piece of its own.
+    fn decode(&self, span: ChunkSpan) -> Result<PointCloud, String> {
+        let mut cloud = empty_cloud(self.decoder.origin, self.decoder.kept());
+        cloud.resize_default(span.points);
+        self.decode_into(span, CloudOut::of(&mut cloud, 0))?;
+        Ok(cloud)
+    }
+
+    /// Reads chunk `span` and decompresses it, a step of records at a time, straight into `out`
+    /// (which holds `span.points` points).
+    fn decode_into(&self, span: ChunkSpan, out: CloudOut<'_>) -> Result<(), String> {
+        let mut bytes = vec![0u8; span.end.saturating_sub(span.start)];
+        self.src
+            .read_at(self.base + span.start as u64, &mut bytes)
+            .map_err(|e| format!("reading: {e}"))?;
+        let rl = self.decoder.layout.record_len;
+        guarded(|| {
+            let cursor = Cursor::new(bytes.as_slice());
+            let version = self.items.first().map(|i| i.version()).unwrap_or(0);
+            let mut d: Box<dyn RecordDecompressor<Cursor<&[u8]>>> = match version {
+                1 | 2 => Box::new(SequentialPointRecordDecompressor::new(cursor)),
+                3 | 4 => Box::new(LayeredPointRecordDecompressor::new(cursor)),
+                v => return Err(format!("LASzip item version {v} is not supported")),
+            };
+            d.set_fields_from(self.items).map_err(|e| e.to_string())?;
+            d.set_selection(self.selection);
+            let mut raw = Vec::new();
+            let mut rest = out;
+            while rest.len() > 0 {
+                let (step, tail) = rest.split_at(LAZ_STEP_POINTS);
+                rest = tail;
+                raw.resize(step.len() * rl, 0);
+                d.decompress_many(&mut raw).map_err(|e| e.to_string())?;
+                self.decoder.decode_into(&raw, step);
+            }
+            Ok(())
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
