@@ -365,13 +365,19 @@ impl CloudPane {
         };
         let ctx = self.ctx.clone();
         // The header and the first piece are shown at once; later events (a piece every few
-        // milliseconds) need a frame only for the progress, ten a second at most.
+        // milliseconds) need a frame only for the progress: ten a second at most on a GPU, four
+        // on a software rasterizer, whose frames take the decoder's cores.
+        let progress_every = if self.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_millis(100)
+        };
         let notified = std::sync::atomic::AtomicUsize::new(0);
         let notify = move || {
             if notified.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 2 {
                 ctx.request_repaint();
             } else {
-                ctx.request_repaint_after(Duration::from_millis(100));
+                ctx.request_repaint_after(progress_every);
             }
         };
         match CloudStream::spawn(
