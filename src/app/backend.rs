@@ -46,8 +46,10 @@ pub struct OpenedWorkspace {
     pub demo_installed: bool,
 }
 
-/// A claimed task, loaded and ready to edit.
-pub struct OpenedTask {
+/// What every opened task carries besides its document and its data (image, frames, points):
+/// the job, the claim, the draft's key and whether a draft was restored, the instructions, and
+/// notes for the worker.
+pub struct TaskClaim {
     /// The job's name.
     pub job_name: String,
     /// The job's spec.
@@ -56,10 +58,6 @@ pub struct OpenedTask {
     pub ticket: ClaimTicket,
     /// The claim board (release, decline).
     pub board: Arc<ClaimBoard>,
-    /// The document, with earlier labels and the draft applied.
-    pub document: Document,
-    /// The image.
-    pub image: DecodedImage,
     /// Where the draft goes.
     pub draft_key: DraftKey,
     /// Whether a draft was restored.
@@ -68,21 +66,67 @@ pub struct OpenedTask {
     pub short_instructions: String,
     /// Plain-text full instructions.
     pub full_instructions: String,
-    /// Attributes every shape may carry.
-    pub global_attributes: Vec<AttributeSpec>,
-    /// Attributes per label.
-    pub label_attributes: Vec<Vec<AttributeSpec>>,
     /// Things the worker should know (a draft that could not be read, earlier labels skipped).
     pub notes: Vec<String>,
 }
 
-impl std::fmt::Debug for OpenedTask {
+impl std::fmt::Debug for TaskClaim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenedTask")
+        f.debug_struct("TaskClaim")
             .field("job_name", &self.job_name)
             .field("object_id", &self.ticket.object_id)
             .finish()
     }
+}
+
+impl TaskClaim {
+    /// The last step of opening any claimed task: restores the worker's draft, if there is one,
+    /// with `restore` (the document's `restore_draft`) and reads the instructions. `notes` are
+    /// the notes gathered so far (earlier labels); a draft that cannot be restored adds one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn finish<E: std::fmt::Display>(
+        jobs: &Jobs,
+        drafts: &Drafts,
+        name: &str,
+        worker: &str,
+        spec: JobSpec,
+        board: ClaimBoard,
+        ticket: ClaimTicket,
+        config: &LabelCategoryConfig,
+        mut notes: Vec<String>,
+        restore: impl FnOnce(&serde_json::Value) -> Result<(), E>,
+    ) -> Result<TaskClaim, TaskError> {
+        let draft_key = draft_key_of(&spec, name, worker, ticket.object_id)?;
+        let store = jobs.workspace().store.clone();
+        let resumed = restore_draft(drafts, store.as_ref(), &draft_key, &mut notes, restore).await;
+        let (short_instructions, full_instructions) = instructions_text(config, &spec);
+        Ok(TaskClaim {
+            job_name: name.to_owned(),
+            spec,
+            ticket,
+            board: Arc::new(board),
+            draft_key,
+            resumed,
+            short_instructions,
+            full_instructions,
+            notes,
+        })
+    }
+}
+
+/// A claimed image or text task, loaded and ready to edit.
+#[derive(Debug)]
+pub struct OpenedTask {
+    /// The job, the claim, the draft and the instructions.
+    pub claim: TaskClaim,
+    /// The document, with earlier labels and the draft applied.
+    pub document: Document,
+    /// The image.
+    pub image: DecodedImage,
+    /// Attributes every shape may carry.
+    pub global_attributes: Vec<AttributeSpec>,
+    /// Attributes per label.
+    pub label_attributes: Vec<Vec<AttributeSpec>>,
 }
 
 /// A draft writer ([`Backend::spawn_draft_writer`]): where documents go, in order, and the
@@ -694,33 +738,23 @@ async fn open_task(
         }
     }
 
-    // The draft.
-    let draft_key = draft_key_of(&ctx.spec, name, worker, ticket.object_id)?;
-    let resumed =
-        restore_draft(drafts, jobs.workspace().store.as_ref(), &draft_key, &mut notes, |draft| {
-            document.restore_draft(draft)
-        })
-        .await;
-
-    let (short, full) = instructions_text(&config, &ctx.spec);
+    let claim = TaskClaim::finish(
+        jobs,
+        drafts,
+        name,
+        worker,
+        ctx.spec,
+        ctx.board,
+        ticket,
+        &config,
+        notes,
+        |d| document.restore_draft(d),
+    )
+    .await?;
     let global_attributes = config.category_global_attributes.clone().unwrap_or_default();
     let label_attributes =
         config.labels.iter().map(|l| l.category_attributes.clone().unwrap_or_default()).collect();
-    Ok(Some(OpenedTask {
-        job_name: name.to_owned(),
-        spec: ctx.spec,
-        ticket,
-        board: Arc::new(ctx.board),
-        document,
-        image,
-        draft_key,
-        resumed,
-        short_instructions: short,
-        full_instructions: full,
-        global_attributes,
-        label_attributes,
-        notes,
-    }))
+    Ok(Some(OpenedTask { claim, document, image, global_attributes, label_attributes }))
 }
 
 /// The earlier label to show or adjust: the label file's `auditLabelAttributeName` when given,

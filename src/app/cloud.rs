@@ -16,8 +16,7 @@ use std::sync::mpsc as std_mpsc;
 use nalgebra::Isometry3;
 
 use super::backend::{
-    Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context, read_text,
-    restore_draft, task_type_of,
+    Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text, task_type_of,
 };
 use super::{GroundworkApp, Screen};
 use crate::annotation::cuboids::{CuboidDocument, CuboidTaskKind, FrameInfo};
@@ -33,10 +32,9 @@ use crate::geometry::fit::{GroundFitOptions, classify_ground, fit_ground};
 use crate::geometry::sensor::{Distortion, Intrinsics, LensModel, SensorCamera, pose_isometry};
 use crate::job::JobSpec;
 use crate::render::points::PointUploadOptions;
-use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
-use crate::store::outbox::{DraftKey, Drafts};
+use crate::store::outbox::Drafts;
 use crate::store::sync::SyncError;
 use crate::store::{ObjectPath, ObjectStore};
 use crate::ui::task::TaskAction;
@@ -72,28 +70,12 @@ pub struct FrameSource {
 
 /// A claimed 3D task, loaded and ready to edit (its frames load in the session).
 pub struct OpenedCloudTask {
-    /// The job's name.
-    pub job_name: String,
-    /// The job's spec.
-    pub spec: JobSpec,
-    /// The claim.
-    pub ticket: ClaimTicket,
-    /// The claim board (release, decline).
-    pub board: Arc<ClaimBoard>,
+    /// The job, the claim, the draft and the instructions.
+    pub claim: TaskClaim,
     /// The document, with earlier labels and the draft applied.
     pub document: CuboidDocument,
     /// The frames.
     pub frames: Vec<FrameSource>,
-    /// Where the draft goes.
-    pub draft_key: DraftKey,
-    /// Whether a draft was restored.
-    pub resumed: bool,
-    /// Plain-text short instructions.
-    pub short_instructions: String,
-    /// Plain-text full instructions.
-    pub full_instructions: String,
-    /// Things the worker should know.
-    pub notes: Vec<String>,
     /// The store the frames come from.
     pub store: Arc<dyn ObjectStore>,
 }
@@ -101,8 +83,7 @@ pub struct OpenedCloudTask {
 impl std::fmt::Debug for OpenedCloudTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenedCloudTask")
-            .field("job_name", &self.job_name)
-            .field("object_id", &self.ticket.object_id)
+            .field("claim", &self.claim)
             .field("frames", &self.frames.len())
             .finish()
     }
@@ -276,26 +257,20 @@ async fn open_cloud_task(
         .await?;
     }
 
-    let draft_key = draft_key_of(&ctx.spec, name, worker, ticket.object_id)?;
-    let resumed = restore_draft(drafts, store.as_ref(), &draft_key, &mut notes, |draft| {
-        document.restore_draft(draft)
-    })
-    .await;
-    let (short_instructions, full_instructions) = instructions_text(&config, &ctx.spec);
-    Ok(OpenedCloudTask {
-        job_name: name.to_owned(),
-        spec: ctx.spec,
+    let claim = TaskClaim::finish(
+        jobs,
+        drafts,
+        name,
+        worker,
+        ctx.spec,
+        ctx.board,
         ticket,
-        board: Arc::new(ctx.board),
-        document,
-        frames,
-        draft_key,
-        resumed,
-        short_instructions,
-        full_instructions,
+        &config,
         notes,
-        store,
-    })
+        |d| document.restore_draft(d),
+    )
+    .await?;
+    Ok(OpenedCloudTask { claim, document, frames, store })
 }
 
 /// Loads the earlier labels of an adjustment/verification job: the label pair named by
@@ -579,7 +554,7 @@ impl CloudSession {
 
     /// The job and object.
     pub fn task_ids(&self) -> (&str, u64) {
-        (self.task.job_name.as_str(), self.task.ticket.object_id)
+        (self.task.claim.job_name.as_str(), self.task.claim.ticket.object_id)
     }
 
     /// Receives loaded frames, asks for the current and the next, drops far ones.
@@ -669,7 +644,7 @@ impl GroundworkApp {
             ctx.clone(),
         );
         let now = self.config.clock.now_ms();
-        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         let view = CloudView::new(gpu, task.document.labels().len());
         let session = CloudSession {
             view,
@@ -701,16 +676,16 @@ impl GroundworkApp {
             None => "Loading the point cloud…".to_owned(),
         };
         let chrome = CloudChrome {
-            title: &s.task.spec.human_task_config.task_title,
-            job_name: &s.task.job_name,
-            object_id: s.task.ticket.object_id,
-            short_instructions: &s.task.short_instructions,
-            full_instructions: &s.task.full_instructions,
-            time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+            title: &s.task.claim.spec.human_task_config.task_title,
+            job_name: &s.task.claim.job_name,
+            object_id: s.task.claim.ticket.object_id,
+            short_instructions: &s.task.claim.short_instructions,
+            full_instructions: &s.task.claim.full_instructions,
+            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
             sync: self.sync_badge().unwrap_or_default(),
             notice: s.notice.as_deref(),
             busy: s.busy,
-            resumed: s.task.resumed,
+            resumed: s.task.claim.resumed,
             frame_status: &frame_status,
         };
         let frame = s.frames.get(&s.view.frame);
@@ -729,7 +704,12 @@ impl GroundworkApp {
                 }
                 TaskAction::Release | TaskAction::Decline => {
                     let decline = action == TaskAction::Decline;
-                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
+                    if self.give_back(
+                        &s.task.claim.board,
+                        &s.task.claim.ticket,
+                        decline,
+                        &s.task.claim.draft_key,
+                    ) {
                         s.busy = true;
                         s.finished = true;
                     }
@@ -749,7 +729,7 @@ impl GroundworkApp {
         if s.task.document.revision() == s.saved_revision {
             return;
         }
-        match ws.sync.save_draft(s.task.draft_key.clone(), s.task.document.to_draft()) {
+        match ws.sync.save_draft(s.task.claim.draft_key.clone(), s.task.document.to_draft()) {
             Ok(()) => s.saved_revision = s.task.document.revision(),
             Err(SyncError::Busy) => {}
             Err(SyncError::Stopped) => {
@@ -764,10 +744,10 @@ impl GroundworkApp {
         self.submit_answer(
             answer,
             super::submit::Submission {
-                job_name: &s.task.job_name,
-                spec: &s.task.spec,
-                ticket: &s.task.ticket,
-                draft_key: &s.task.draft_key,
+                job_name: &s.task.claim.job_name,
+                spec: &s.task.claim.spec,
+                ticket: &s.task.claim.ticket,
+                draft_key: &s.task.claim.draft_key,
                 accepted_at_ms: s.accepted_at_ms,
                 active_ms: s.active_ms,
                 notice: &mut s.notice,

@@ -269,10 +269,16 @@ impl GroundworkApp {
     /// The open task's job and object.
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
-            Screen::Task(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::Task(s) => {
+                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
+            }
             Screen::Cloud(s) => Some(s.task_ids()),
-            Screen::PointSeg(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
-            Screen::Video(s) => Some((s.task.job_name.as_str(), s.task.ticket.object_id)),
+            Screen::PointSeg(s) => {
+                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
+            }
+            Screen::Video(s) => {
+                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
+            }
             _ => None,
         }
     }
@@ -489,7 +495,7 @@ impl GroundworkApp {
                 .collect(),
         };
         let now = self.config.clock.now_ms();
-        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         TaskSession {
             view: TaskView::new(task.document.template()),
             saved_revision: task.document.revision(),
@@ -645,20 +651,20 @@ impl GroundworkApp {
         }
         let s = &mut *session;
         let chrome = TaskChrome {
-            title: &s.task.spec.human_task_config.task_title,
-            job_name: &s.task.job_name,
-            object_id: s.task.ticket.object_id,
-            short_instructions: &s.task.short_instructions,
-            full_instructions: &s.task.full_instructions,
+            title: &s.task.claim.spec.human_task_config.task_title,
+            job_name: &s.task.claim.job_name,
+            object_id: s.task.claim.ticket.object_id,
+            short_instructions: &s.task.claim.short_instructions,
+            full_instructions: &s.task.claim.full_instructions,
             global_attributes: &s.task.global_attributes,
             label_attributes: &s.task.label_attributes,
-            time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
             sync: self.sync_badge().unwrap_or_default(),
             image: Some(&s.tiles),
             image_status: "",
             notice: s.notice.as_deref(),
             busy: s.busy,
-            resumed: s.task.resumed,
+            resumed: s.task.claim.resumed,
         };
         let actions = task::task_ui(ui, &mut s.view, &mut s.task.document, &chrome);
         // Autosave: every change goes to the local draft at once (after a stroke ends).
@@ -676,7 +682,12 @@ impl GroundworkApp {
                 }
                 TaskAction::Release | TaskAction::Decline => {
                     let decline = action == TaskAction::Decline;
-                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
+                    if self.give_back(
+                        &s.task.claim.board,
+                        &s.task.claim.ticket,
+                        decline,
+                        &s.task.claim.draft_key,
+                    ) {
                         s.busy = true;
                         s.finished = true;
                     }
@@ -704,7 +715,7 @@ impl GroundworkApp {
         if s.task.document.revision() == s.saved_revision {
             return;
         }
-        match writer.try_send((s.task.draft_key.clone(), s.task.document.without_history())) {
+        match writer.try_send((s.task.claim.draft_key.clone(), s.task.document.without_history())) {
             Ok(()) => s.saved_revision = s.task.document.revision(),
             Err(mpsc::error::TrySendError::Full(_)) => {}
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -719,10 +730,10 @@ impl GroundworkApp {
         self.submit_answer(
             answer,
             submit::Submission {
-                job_name: &s.task.job_name,
-                spec: &s.task.spec,
-                ticket: &s.task.ticket,
-                draft_key: &s.task.draft_key,
+                job_name: &s.task.claim.job_name,
+                spec: &s.task.claim.spec,
+                ticket: &s.task.claim.ticket,
+                draft_key: &s.task.claim.draft_key,
                 accepted_at_ms: s.accepted_at_ms,
                 active_ms: s.active_ms,
                 notice: &mut s.notice,
@@ -815,7 +826,7 @@ impl Drop for GroundworkApp {
         let Some((writer, writer_task)) = self.draft_writer.take() else { return };
         let last = match &self.screen {
             Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
-                Some((s.task.draft_key.clone(), s.task.document.without_history()))
+                Some((s.task.claim.draft_key.clone(), s.task.document.without_history()))
             }
             _ => None,
         };

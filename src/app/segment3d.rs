@@ -12,20 +12,19 @@ use tokio::sync::mpsc;
 
 use super::GroundworkApp;
 use super::backend::{
-    DraftWriter, JobContext, Reply, TaskError, claim_or_resume, draft_key_of, instructions_text,
-    job_context, read_text, restore_draft, task_type_of,
+    DraftWriter, JobContext, Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text,
+    task_type_of,
 };
 use crate::annotation::point_seg::{self, AuditMode, PointSegDocument};
 use crate::formats::manifest::{DataSource, InputManifest, ManifestLine};
 use crate::formats::output::{Label, LabelPair, OutputLine};
 use crate::formats::point_cloud::{CloudFormat, LoadOptions, PointCloud, RawFormat};
-use crate::job::{JobSpec, TaskType};
+use crate::job::TaskType;
 use crate::render::points::{GpuPointCloud, PointUploadOptions};
 use crate::store::ObjectPath;
-use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
-use crate::store::outbox::{DraftKey, Drafts};
+use crate::store::outbox::Drafts;
 use crate::ui::task::TaskAction;
 use crate::ui::task::segment3d::{Segment3dChrome, Segment3dView, segment3d_ui};
 use crate::ui::viewport3d::Viewport3dGpu;
@@ -47,35 +46,18 @@ pub(super) async fn is_point_seg_job(jobs: &Jobs, job: &str) -> bool {
 
 /// A claimed segmentation task, loaded and ready to show.
 pub struct PointSegTask {
-    /// The job's name.
-    pub job_name: String,
-    /// The job's spec.
-    pub spec: JobSpec,
-    /// The claim.
-    pub ticket: ClaimTicket,
-    /// The claim board (release, decline).
-    pub board: Arc<ClaimBoard>,
+    /// The job, the claim, the draft and the instructions.
+    pub claim: TaskClaim,
     /// The document, with earlier labels and the draft applied.
     pub document: PointSegDocument,
     /// The points, in the file's order.
     pub cloud: Arc<PointCloud>,
-    /// Where the draft goes.
-    pub draft_key: DraftKey,
-    /// Whether a draft was restored.
-    pub resumed: bool,
-    /// Plain-text short instructions.
-    pub short_instructions: String,
-    /// Plain-text full instructions.
-    pub full_instructions: String,
-    /// Things the worker should know (a draft that could not be read, unknown earlier classes).
-    pub notes: Vec<String>,
 }
 
 impl std::fmt::Debug for PointSegTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PointSegTask")
-            .field("job_name", &self.job_name)
-            .field("object_id", &self.ticket.object_id)
+            .field("claim", &self.claim)
             .field("points", &self.cloud.len())
             .finish()
     }
@@ -185,27 +167,12 @@ async fn open(
         }
     }
 
-    let draft_key = draft_key_of(&spec, name, worker, ticket.object_id)?;
-    let resumed =
-        restore_draft(drafts, jobs.workspace().store.as_ref(), &draft_key, &mut notes, |draft| {
-            document.restore_draft(draft)
+    let claim =
+        TaskClaim::finish(jobs, drafts, name, worker, spec, board, ticket, &config, notes, |d| {
+            document.restore_draft(d)
         })
-        .await;
-
-    let (short, full) = instructions_text(&config, &spec);
-    Ok(PointSegTask {
-        job_name: name.to_owned(),
-        spec,
-        ticket,
-        board: Arc::new(board),
-        document,
-        cloud,
-        draft_key,
-        resumed,
-        short_instructions: short,
-        full_instructions: full,
-        notes,
-    })
+        .await?;
+    Ok(PointSegTask { claim, document, cloud })
 }
 
 /// Reads the earlier job's `.zlib` label file and maps its classes onto this job's by name.
@@ -280,7 +247,7 @@ impl PointSegSession {
     pub(super) fn close(&mut self, exit: &super::ExitTasks) {
         let Some((writer, task)) = self.writer.take() else { return };
         let last = (!self.finished && self.task.document.revision() != self.saved_revision)
-            .then(|| (self.task.draft_key.clone(), self.task.document.without_history()));
+            .then(|| (self.task.claim.draft_key.clone(), self.task.document.without_history()));
         if let Some(item) = last
             && writer.try_send(item).is_err()
         {
@@ -295,7 +262,9 @@ impl PointSegSession {
         if self.finished || self.task.document.revision() == self.saved_revision {
             return;
         }
-        match writer.try_send((self.task.draft_key.clone(), self.task.document.without_history())) {
+        match writer
+            .try_send((self.task.claim.draft_key.clone(), self.task.document.without_history()))
+        {
             Ok(()) => self.saved_revision = self.task.document.revision(),
             Err(mpsc::error::TrySendError::Full(_)) => {}
             Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -322,7 +291,7 @@ impl GroundworkApp {
         task: PointSegTask,
     ) -> PointSegSession {
         let now = self.config.clock.now_ms();
-        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         let gpu = self.gpu3d();
         let (view, upload, status) = match gpu {
             Some(gpu) => {
@@ -398,17 +367,17 @@ impl GroundworkApp {
         let s = &mut *session;
         let sync = self.sync_badge().unwrap_or_default();
         let chrome = Segment3dChrome {
-            title: &s.task.spec.human_task_config.task_title,
-            job_name: &s.task.job_name,
-            object_id: s.task.ticket.object_id,
-            short_instructions: &s.task.short_instructions,
-            full_instructions: &s.task.full_instructions,
-            time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+            title: &s.task.claim.spec.human_task_config.task_title,
+            job_name: &s.task.claim.job_name,
+            object_id: s.task.claim.ticket.object_id,
+            short_instructions: &s.task.claim.short_instructions,
+            full_instructions: &s.task.claim.full_instructions,
+            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
             sync,
             status: &s.status,
             notice: s.notice.as_deref(),
             busy: s.busy,
-            resumed: s.task.resumed,
+            resumed: s.task.claim.resumed,
         };
         let actions = match &mut s.view {
             Some(view) => segment3d_ui(ui, view, &mut s.task.document, &chrome),
@@ -429,7 +398,12 @@ impl GroundworkApp {
                 }
                 TaskAction::Release | TaskAction::Decline => {
                     let decline = action == TaskAction::Decline;
-                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
+                    if self.give_back(
+                        &s.task.claim.board,
+                        &s.task.claim.ticket,
+                        decline,
+                        &s.task.claim.draft_key,
+                    ) {
                         s.busy = true;
                         s.finished = true;
                     }
@@ -453,10 +427,10 @@ impl GroundworkApp {
         self.submit_answer(
             answer,
             super::submit::Submission {
-                job_name: &s.task.job_name,
-                spec: &s.task.spec,
-                ticket: &s.task.ticket,
-                draft_key: &s.task.draft_key,
+                job_name: &s.task.claim.job_name,
+                spec: &s.task.claim.spec,
+                ticket: &s.task.claim.ticket,
+                draft_key: &s.task.claim.draft_key,
                 accepted_at_ms: s.accepted_at_ms,
                 active_ms: s.active_ms,
                 notice: &mut s.notice,

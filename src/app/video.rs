@@ -15,9 +15,8 @@ use crate::annotation::video::{VideoDocument, VideoSetup, video_mode};
 use crate::formats::manifest::{DataSource, InputManifest};
 use crate::formats::output::{Label, OutputLine};
 use crate::formats::sequence::VideoSequence;
-use crate::job::{JobSpec, TaskType};
+use crate::job::TaskType;
 use crate::store::ObjectPath;
-use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
 use crate::store::outbox::{DraftKey, Drafts};
@@ -27,8 +26,7 @@ use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
 use super::GroundworkApp;
 use super::backend::{
-    DraftWriter, Reply, TaskError, claim_or_resume, draft_key_of, instructions_text, job_context,
-    read_text, restore_draft, task_type_of,
+    DraftWriter, Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text, task_type_of,
 };
 use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
 
@@ -37,14 +35,8 @@ pub const DEFAULT_FRAMES_PER_SECOND: f64 = 10.0;
 
 /// A claimed video task, loaded and ready to edit (frames still to be read).
 pub struct OpenedVideo {
-    /// The job's name.
-    pub job_name: String,
-    /// The job's spec.
-    pub spec: JobSpec,
-    /// The claim.
-    pub ticket: ClaimTicket,
-    /// The claim board (release, decline).
-    pub board: Arc<ClaimBoard>,
+    /// The job, the claim, the draft and the instructions.
+    pub claim: TaskClaim,
     /// The document, with earlier labels and the draft applied.
     pub document: VideoDocument,
     /// Where the frames are.
@@ -53,23 +45,12 @@ pub struct OpenedVideo {
     pub frame_paths: Vec<ObjectPath>,
     /// Playback rate from the sequence's timestamps.
     pub frames_per_second: f64,
-    /// Where the draft goes.
-    pub draft_key: DraftKey,
-    /// Whether a draft was restored.
-    pub resumed: bool,
-    /// Plain-text short instructions.
-    pub short_instructions: String,
-    /// Plain-text full instructions.
-    pub full_instructions: String,
-    /// Things the worker should know.
-    pub notes: Vec<String>,
 }
 
 impl std::fmt::Debug for OpenedVideo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenedVideo")
-            .field("job_name", &self.job_name)
-            .field("object_id", &self.ticket.object_id)
+            .field("claim", &self.claim)
             .field("frames", &self.frame_paths.len())
             .finish()
     }
@@ -191,28 +172,25 @@ async fn open(
         }
     }
 
-    let draft_key = draft_key_of(&ctx.spec, name, worker, ticket.object_id)?;
-    let resumed =
-        restore_draft(drafts, jobs.workspace().store.as_ref(), &draft_key, &mut notes, |draft| {
-            document.restore_draft(draft)
-        })
-        .await;
-
-    let (short_instructions, full_instructions) = instructions_text(&config, &ctx.spec);
-    Ok(OpenedVideo {
-        job_name: name.to_owned(),
-        spec: ctx.spec,
+    let claim = TaskClaim::finish(
+        jobs,
+        drafts,
+        name,
+        worker,
+        ctx.spec,
+        ctx.board,
         ticket,
-        board: Arc::new(ctx.board),
+        &config,
+        notes,
+        |d| document.restore_draft(d),
+    )
+    .await?;
+    Ok(OpenedVideo {
+        claim,
         document,
         store: jobs.workspace().store.clone(),
         frame_paths,
         frames_per_second: frames_per_second(&sequence),
-        draft_key,
-        resumed,
-        short_instructions,
-        full_instructions,
-        notes,
     })
 }
 
@@ -343,7 +321,7 @@ impl GroundworkApp {
             .as_ref()
             .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), 4, VideoDocument::to_draft));
         let now = self.config.clock.now_ms();
-        let notice = (!task.notes.is_empty()).then(|| task.notes.join(" "));
+        let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         let mut session = VideoSession {
             view: VideoView::default(),
             cache,
@@ -384,12 +362,12 @@ impl GroundworkApp {
         let sync = self.sync_badge().unwrap_or_default();
         let actions = {
             let chrome = VideoChrome {
-                title: &s.task.spec.human_task_config.task_title,
-                job_name: &s.task.job_name,
-                object_id: s.task.ticket.object_id,
-                short_instructions: &s.task.short_instructions,
-                full_instructions: &s.task.full_instructions,
-                time_left_secs: Some((s.task.ticket.expires_at_ms - now).div_euclid(1000)),
+                title: &s.task.claim.spec.human_task_config.task_title,
+                job_name: &s.task.claim.job_name,
+                object_id: s.task.claim.ticket.object_id,
+                short_instructions: &s.task.claim.short_instructions,
+                full_instructions: &s.task.claim.full_instructions,
+                time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
                 sync,
                 frame: s.tiles.as_ref(),
                 frame_current: s.tiles_frame == Some(s.view.frame),
@@ -399,7 +377,7 @@ impl GroundworkApp {
                 frames_per_second: s.task.frames_per_second,
                 notice: s.notice.as_deref(),
                 busy: s.busy,
-                resumed: s.task.resumed,
+                resumed: s.task.claim.resumed,
             };
             video_task_ui(ui, &mut s.view, &mut s.task.document, &chrome)
         };
@@ -422,7 +400,12 @@ impl GroundworkApp {
                 }
                 TaskAction::Release | TaskAction::Decline => {
                     let decline = action == TaskAction::Decline;
-                    if self.give_back(&s.task.board, &s.task.ticket, decline, &s.task.draft_key) {
+                    if self.give_back(
+                        &s.task.claim.board,
+                        &s.task.claim.ticket,
+                        decline,
+                        &s.task.claim.draft_key,
+                    ) {
                         s.busy = true;
                         s.finished = true;
                     }
@@ -450,10 +433,10 @@ impl GroundworkApp {
         self.submit_answer(
             answer,
             super::submit::Submission {
-                job_name: &s.task.job_name,
-                spec: &s.task.spec,
-                ticket: &s.task.ticket,
-                draft_key: &s.task.draft_key,
+                job_name: &s.task.claim.job_name,
+                spec: &s.task.claim.spec,
+                ticket: &s.task.claim.ticket,
+                draft_key: &s.task.claim.draft_key,
                 accepted_at_ms: s.accepted_at_ms,
                 active_ms: s.active_ms,
                 notice: &mut s.notice,
@@ -469,7 +452,7 @@ fn save_video_draft(s: &mut VideoSession) {
     if s.task.document.revision() == s.saved_revision {
         return;
     }
-    match writer.try_send((s.task.draft_key.clone(), s.task.document.without_history())) {
+    match writer.try_send((s.task.claim.draft_key.clone(), s.task.document.without_history())) {
         Ok(()) => s.saved_revision = s.task.document.revision(),
         Err(mpsc::error::TrySendError::Full(_)) => {}
         Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -490,6 +473,6 @@ pub(super) type ExitDraft = (
 pub(super) fn take_exit_draft(s: &mut VideoSession) -> Option<ExitDraft> {
     let (writer, task) = s.writer.take()?;
     let last = (!s.finished && s.task.document.revision() != s.saved_revision)
-        .then(|| (s.task.draft_key.clone(), s.task.document.without_history()));
+        .then(|| (s.task.claim.draft_key.clone(), s.task.document.without_history()));
     Some((writer, task, last))
 }
