@@ -398,12 +398,7 @@ impl GroundworkApp {
                 }
                 TaskAction::Release | TaskAction::Decline => {
                     let decline = action == TaskAction::Decline;
-                    if self.give_back(
-                        &s.task.claim.board,
-                        &s.task.claim.ticket,
-                        decline,
-                        &s.task.claim.draft_key,
-                    ) {
+                    if self.give_back(&s.task.claim, decline) {
                         s.busy = true;
                         s.finished = true;
                     }
@@ -427,10 +422,7 @@ impl GroundworkApp {
         self.submit_answer(
             answer,
             super::submit::Submission {
-                job_name: &s.task.claim.job_name,
-                spec: &s.task.claim.spec,
-                ticket: &s.task.claim.ticket,
-                draft_key: &s.task.claim.draft_key,
+                claim: &s.task.claim,
                 accepted_at_ms: s.accepted_at_ms,
                 active_ms: s.active_ms,
                 notice: &mut s.notice,

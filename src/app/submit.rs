@@ -15,27 +15,21 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::job::JobSpec;
 use crate::store::ObjectPath;
-use crate::store::claims::{ClaimBoard, ClaimTicket};
 use crate::store::jobs::Jobs;
 use crate::store::lifecycle::Lifecycle;
 use crate::store::outbox::{DraftKey, Drafts, SubmissionRequest};
 use crate::store::sync::{SyncError, SyncHandle};
 
 use super::GroundworkApp;
+use super::backend::TaskClaim;
 
 /// One task screen's submission: the claim it answers and the session state the submit path
 /// reads and updates.
 pub(super) struct Submission<'a> {
-    /// The job's name.
-    pub job_name: &'a str,
-    /// The job's spec (output path, KMS key).
-    pub spec: &'a JobSpec,
-    /// The claim being answered.
-    pub ticket: &'a ClaimTicket,
-    /// The task's draft, discarded once the answer is delivered.
-    pub draft_key: &'a DraftKey,
+    /// The claim being answered: job, spec (output path, KMS key), ticket, and the draft that
+    /// is discarded once the answer is delivered.
+    pub claim: &'a TaskClaim,
     /// When the worker accepted the task (ms since the epoch).
     pub accepted_at_ms: i64,
     /// Time spent actively working, in ms.
@@ -62,7 +56,7 @@ impl GroundworkApp {
                 return false;
             }
         };
-        let output = match ObjectPath::parse(&s.spec.output_config.s3_output_path) {
+        let output = match ObjectPath::parse(&s.claim.spec.output_config.s3_output_path) {
             Ok(p) => p,
             Err(e) => {
                 *s.notice = Some(e.to_string());
@@ -72,12 +66,12 @@ impl GroundworkApp {
         let active_secs = s.active_ms.max(0) as f64 / 1000.0;
         let request = SubmissionRequest {
             s3_output_path: output,
-            job_name: s.job_name.to_owned(),
-            kms_key_id: s.spec.output_config.kms_key_id.clone(),
-            object_id: s.ticket.object_id,
-            slot: s.ticket.slot,
-            worker: s.ticket.worker.clone(),
-            claimed_at_ms: s.ticket.claimed_at_ms,
+            job_name: s.claim.job_name.to_owned(),
+            kms_key_id: s.claim.spec.output_config.kms_key_id.clone(),
+            object_id: s.claim.ticket.object_id,
+            slot: s.claim.ticket.slot,
+            worker: s.claim.ticket.worker.clone(),
+            claimed_at_ms: s.claim.ticket.claimed_at_ms,
             accepted_at_ms: s.accepted_at_ms,
             time_spent_secs: (active_secs * 1000.0).round() / 1000.0,
             worker_metadata: None,
@@ -89,10 +83,10 @@ impl GroundworkApp {
                 self.backend.after_submit(AfterSubmit {
                     sync: ws.sync.clone(),
                     drafts: ws.drafts.clone(),
-                    draft_key: s.draft_key.clone(),
+                    draft_key: s.claim.draft_key.clone(),
                     jobs: ws.jobs.clone(),
-                    job_name: s.job_name.to_owned(),
-                    object_id: s.ticket.object_id,
+                    job_name: s.claim.job_name.to_owned(),
+                    object_id: s.claim.ticket.object_id,
                 });
                 self.notice =
                     Some("Submitted. It uploads in the background; you can keep working.".into());
@@ -167,21 +161,15 @@ impl GroundworkApp {
     /// Releases (or declines) a claimed task in the background and discards its draft; the
     /// reply arrives as [`super::backend::Reply::Finished`]. False when no workspace is open
     /// (nothing was started).
-    pub(super) fn give_back(
-        &mut self,
-        board: &Arc<ClaimBoard>,
-        ticket: &ClaimTicket,
-        decline: bool,
-        draft_key: &DraftKey,
-    ) -> bool {
+    pub(super) fn give_back(&mut self, claim: &TaskClaim, decline: bool) -> bool {
         let Some(ws) = &self.workspace else { return false };
         self.pending += 1;
         self.backend.finish_task(
-            board.clone(),
-            ticket.clone(),
+            claim.board.clone(),
+            claim.ticket.clone(),
             decline,
             ws.drafts.clone(),
-            draft_key.clone(),
+            claim.draft_key.clone(),
         );
         true
     }
