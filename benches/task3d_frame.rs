@@ -18,6 +18,7 @@ use groundwork::formats::label_config::LabelCategoryConfig;
 use groundwork::formats::point_cloud::PointCloud;
 use groundwork::geometry::fit::{GroundFitOptions, classify_ground, fit_ground};
 use groundwork::render::points::PointUploadOptions;
+use groundwork::ui::task::TaskHeader;
 use groundwork::ui::task::cloud::{CloudChrome, CloudView, LoadedFrame, cloud_task_ui};
 use groundwork::ui::viewport3d::Viewport3dGpu;
 use groundwork::ui::widgets::SyncBadge;
@@ -123,16 +124,18 @@ impl eframe::App for BenchApp {
             self.view.viewport.camera.orbit(0.01, 0.0);
         }
         let chrome = CloudChrome {
-            title: "Benchmark",
-            job_name: "bench",
-            object_id: 0,
-            short_instructions: "",
-            full_instructions: "",
-            time_left_secs: None,
-            sync: SyncBadge::default(),
-            notice: None,
-            busy: false,
-            resumed: false,
+            header: TaskHeader {
+                title: "Benchmark",
+                job_name: "bench",
+                object_id: 0,
+                short_instructions: "",
+                full_instructions: "",
+                time_left_secs: None,
+                sync: SyncBadge::default(),
+                notice: None,
+                busy: false,
+                resumed: false,
+            },
             frame_status: "",
         };
         cloud_task_ui(ui, &mut self.view, &mut self.doc, Some(&self.frame), &chrome);

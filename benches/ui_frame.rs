@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use groundwork::annotation::document::{BoxPx, Document, Geometry, ImageSize, TaskTemplate};
-use groundwork::ui::task::{self, TaskChrome, TaskView};
+use groundwork::ui::task::{self, TaskChrome, TaskHeader, TaskView};
 use groundwork::ui::theme;
 use groundwork::ui::widgets::SyncBadge;
 use groundwork::ui::widgets::viewport::{ImageTiles, Tile};
@@ -77,20 +77,22 @@ fn main() {
                 ..Default::default()
             };
             let chrome = TaskChrome {
-                title: "Benchmark",
-                job_name: "bench",
-                object_id: 0,
-                short_instructions: "Draw boxes.",
-                full_instructions: "",
+                header: TaskHeader {
+                    title: "Benchmark",
+                    job_name: "bench",
+                    object_id: 0,
+                    short_instructions: "Draw boxes.",
+                    full_instructions: "",
+                    time_left_secs: Some(3600),
+                    sync: SyncBadge { online: true, queued: 0, drafts_pending: 0 },
+                    notice: None,
+                    busy: false,
+                    resumed: false,
+                },
                 global_attributes: &[],
                 label_attributes: &[],
-                time_left_secs: Some(3600),
-                sync: SyncBadge { online: true, queued: 0, drafts_pending: 0 },
                 image: Some(&image),
                 image_status: "",
-                notice: None,
-                busy: false,
-                resumed: false,
             };
             let start = Instant::now();
             let mut output = ctx.run_ui(input, |ui| {

@@ -27,6 +27,8 @@ use crate::store::outbox::{DraftKey, Drafts, Outbox};
 use crate::store::sync::{SyncConfig, SyncHandle, spawn_sync_engine};
 use crate::store::{ObjectPath, demo};
 use crate::ui::home::JobRow;
+use crate::ui::task::TaskHeader;
+use crate::ui::widgets::SyncBadge;
 
 use super::images::{self, DecodedImage};
 use super::recent::RecentWorkspace;
@@ -111,6 +113,31 @@ impl TaskClaim {
             full_instructions,
             notes,
         })
+    }
+}
+
+impl TaskClaim {
+    /// What the task screen shows of this claim at `now_ms`, with the app's sync badge, notice and
+    /// hand-over state.
+    pub(super) fn header<'a>(
+        &'a self,
+        now_ms: i64,
+        sync: SyncBadge,
+        notice: Option<&'a str>,
+        busy: bool,
+    ) -> TaskHeader<'a> {
+        TaskHeader {
+            title: &self.spec.human_task_config.task_title,
+            job_name: &self.job_name,
+            object_id: self.ticket.object_id,
+            short_instructions: &self.short_instructions,
+            full_instructions: &self.full_instructions,
+            time_left_secs: Some((self.ticket.expires_at_ms - now_ms).div_euclid(1000)),
+            sync,
+            notice,
+            busy,
+            resumed: self.resumed,
+        }
     }
 }
 

@@ -676,16 +676,12 @@ impl GroundworkApp {
             None => "Loading the point cloud…".to_owned(),
         };
         let chrome = CloudChrome {
-            title: &s.task.claim.spec.human_task_config.task_title,
-            job_name: &s.task.claim.job_name,
-            object_id: s.task.claim.ticket.object_id,
-            short_instructions: &s.task.claim.short_instructions,
-            full_instructions: &s.task.claim.full_instructions,
-            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
-            sync: self.sync_badge().unwrap_or_default(),
-            notice: s.notice.as_deref(),
-            busy: s.busy,
-            resumed: s.task.claim.resumed,
+            header: s.task.claim.header(
+                now,
+                self.sync_badge().unwrap_or_default(),
+                s.notice.as_deref(),
+                s.busy,
+            ),
             frame_status: &frame_status,
         };
         let frame = s.frames.get(&s.view.frame);

@@ -651,20 +651,16 @@ impl GroundworkApp {
         }
         let s = &mut *session;
         let chrome = TaskChrome {
-            title: &s.task.claim.spec.human_task_config.task_title,
-            job_name: &s.task.claim.job_name,
-            object_id: s.task.claim.ticket.object_id,
-            short_instructions: &s.task.claim.short_instructions,
-            full_instructions: &s.task.claim.full_instructions,
+            header: s.task.claim.header(
+                now,
+                self.sync_badge().unwrap_or_default(),
+                s.notice.as_deref(),
+                s.busy,
+            ),
             global_attributes: &s.task.global_attributes,
             label_attributes: &s.task.label_attributes,
-            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
-            sync: self.sync_badge().unwrap_or_default(),
             image: Some(&s.tiles),
             image_status: "",
-            notice: s.notice.as_deref(),
-            busy: s.busy,
-            resumed: s.task.claim.resumed,
         };
         let actions = task::task_ui(ui, &mut s.view, &mut s.task.document, &chrome);
         // Autosave: every change goes to the local draft at once (after a stroke ends).

@@ -367,17 +367,8 @@ impl GroundworkApp {
         let s = &mut *session;
         let sync = self.sync_badge().unwrap_or_default();
         let chrome = Segment3dChrome {
-            title: &s.task.claim.spec.human_task_config.task_title,
-            job_name: &s.task.claim.job_name,
-            object_id: s.task.claim.ticket.object_id,
-            short_instructions: &s.task.claim.short_instructions,
-            full_instructions: &s.task.claim.full_instructions,
-            time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
-            sync,
+            header: s.task.claim.header(now, sync, s.notice.as_deref(), s.busy),
             status: &s.status,
-            notice: s.notice.as_deref(),
-            busy: s.busy,
-            resumed: s.task.claim.resumed,
         };
         let actions = match &mut s.view {
             Some(view) => segment3d_ui(ui, view, &mut s.task.document, &chrome),
@@ -439,14 +430,14 @@ fn no_gpu_ui(ui: &mut egui::Ui, chrome: &Segment3dChrome<'_>) -> Vec<TaskAction>
     egui::CentralPanel::default().show(ui, |ui| {
         ui.vertical_centered(|ui| {
             ui.add_space(120.0);
-            ui.heading(chrome.title);
+            ui.heading(chrome.header.title);
             ui.label(chrome.status);
             ui.add_space(crate::ui::theme::SPACE);
             ui.horizontal(|ui| {
-                if command::button(ui, &all::STOP_AND_RESUME, !chrome.busy) {
+                if command::button(ui, &all::STOP_AND_RESUME, !chrome.header.busy) {
                     actions.push(TaskAction::StopAndResume);
                 }
-                if command::button(ui, &all::RELEASE, !chrome.busy) {
+                if command::button(ui, &all::RELEASE, !chrome.header.busy) {
                     actions.push(TaskAction::Release);
                 }
             });

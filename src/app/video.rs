@@ -362,22 +362,13 @@ impl GroundworkApp {
         let sync = self.sync_badge().unwrap_or_default();
         let actions = {
             let chrome = VideoChrome {
-                title: &s.task.claim.spec.human_task_config.task_title,
-                job_name: &s.task.claim.job_name,
-                object_id: s.task.claim.ticket.object_id,
-                short_instructions: &s.task.claim.short_instructions,
-                full_instructions: &s.task.claim.full_instructions,
-                time_left_secs: Some((s.task.claim.ticket.expires_at_ms - now).div_euclid(1000)),
-                sync,
+                header: s.task.claim.header(now, sync, s.notice.as_deref(), s.busy),
                 frame: s.tiles.as_ref(),
                 frame_current: s.tiles_frame == Some(s.view.frame),
                 frame_status: &s.frame_status,
                 ready: &ready,
                 cache_text: &cache_text,
                 frames_per_second: s.task.frames_per_second,
-                notice: s.notice.as_deref(),
-                busy: s.busy,
-                resumed: s.task.claim.resumed,
             };
             video_task_ui(ui, &mut s.view, &mut s.task.document, &chrome)
         };

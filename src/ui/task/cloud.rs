@@ -22,7 +22,7 @@ use egui::{Color32, Key, Mesh, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, ve
 use nalgebra::{Point2 as NPoint2, Point3, Rotation3, Vector2, Vector3};
 use serde_json::Value;
 
-use super::{TaskAction, TopBar, instructions_window, notice_bar};
+use super::{TaskAction, TaskHeader, TopBar, instructions_window, notice_bar};
 use crate::annotation::cuboids::{
     Box2, Box9, CuboidDocument, CuboidTaskKind, default_size_for, wrap_angle,
 };
@@ -36,7 +36,7 @@ use crate::render::points::{ColorBy, GpuPointCloud, height_color};
 use crate::ui::command::{self, all, cuboid as cmd};
 use crate::ui::theme;
 use crate::ui::viewport3d::{PickHit, Viewport3d, Viewport3dGpu};
-use crate::ui::widgets::{self, SyncBadge};
+use crate::ui::widgets;
 
 /// Height of the strip of side views (points).
 const SIDE_STRIP_HEIGHT: f32 = 230.0;
@@ -279,26 +279,8 @@ impl CloudView {
 /// What the screen shows around the document, from the app.
 #[derive(Debug, Clone, Copy)]
 pub struct CloudChrome<'a> {
-    /// The job's `TaskTitle`.
-    pub title: &'a str,
-    /// The job name.
-    pub job_name: &'a str,
-    /// The data object's id.
-    pub object_id: u64,
-    /// Short instructions (plain text).
-    pub short_instructions: &'a str,
-    /// Full instructions (plain text).
-    pub full_instructions: &'a str,
-    /// Seconds until the claim expires.
-    pub time_left_secs: Option<i64>,
-    /// The sync badge.
-    pub sync: SyncBadge,
-    /// A message for the worker.
-    pub notice: Option<&'a str>,
-    /// True while a release/decline/submit is being handed over.
-    pub busy: bool,
-    /// True when the document was restored from a draft.
-    pub resumed: bool,
+    /// Title, job, object, instructions, claim time, sync, notice, busy, resumed.
+    pub header: TaskHeader<'a>,
     /// What is shown while the frame loads (or why it failed).
     pub frame_status: &'a str,
 }
@@ -321,7 +303,7 @@ pub fn cloud_task_ui(
     }
 
     // --- keyboard ---------------------------------------------------------------------------
-    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.busy {
+    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.header.busy {
         actions.push(TaskAction::Submit);
     }
     if !typing {
@@ -329,7 +311,7 @@ pub fn cloud_task_ui(
     }
 
     top_bar(ui, view, doc, chrome, &mut actions);
-    let notice = chrome.notice.or(view.status.as_deref()).map(str::to_owned);
+    let notice = chrome.header.notice.or(view.status.as_deref()).map(str::to_owned);
     if notice_bar(ui, "cloud-notice", notice.as_deref()) {
         view.status = None;
         actions.push(TaskAction::DismissNotice);
@@ -358,7 +340,7 @@ pub fn cloud_task_ui(
         });
         view.show_shortcuts = open;
     }
-    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.header.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         let Some(frame) = frame else {
@@ -611,20 +593,15 @@ fn top_bar(
 ) {
     let bar = TopBar {
         id: "cloud-top",
-        title: chrome.title,
-        subtitle: format!(
-            "{} · object {} · {}",
-            chrome.job_name,
-            chrome.object_id,
-            doc.kind().display_name()
-        ),
-        busy: chrome.busy,
+        title: chrome.header.title,
+        subtitle: format!("{} · {}", chrome.header.subtitle(), doc.kind().display_name()),
+        busy: chrome.header.busy,
         can_undo: doc.can_undo(),
         can_redo: doc.can_redo(),
         incomplete: doc.incomplete(),
         ready: true,
-        sync: chrome.sync,
-        time_left_secs: chrome.time_left_secs,
+        sync: chrome.header.sync,
+        time_left_secs: chrome.header.time_left_secs,
     };
     let clicks = super::top_bar(
         ui,
@@ -732,16 +709,8 @@ fn side_panel(
     frame: Option<&LoadedFrame>,
     chrome: &CloudChrome<'_>,
 ) {
-    widgets::section(ui, "Instructions");
-    if chrome.short_instructions.is_empty() {
-        ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
-    } else {
-        ui.label(chrome.short_instructions);
-    }
-    if !chrome.full_instructions.is_empty() && command::button(ui, &all::INSTRUCTIONS, true) {
-        view.show_full_instructions = true;
-    }
-    if chrome.resumed {
+    super::instructions_section(ui, &mut view.show_full_instructions, &chrome.header);
+    if chrome.header.resumed {
         ui.label(RichText::new("Resumed from your saved draft.").small().color(theme::TEXT_WEAK));
     }
 

@@ -229,9 +229,11 @@ impl TaskView {
     }
 }
 
-/// What the task screen shows around the document, from the app.
+/// What every task screen shows around its document, from the app: the job and object, the
+/// instructions, the claim's time left, sync state, a notice, and whether a hand-over is under way
+/// or the document came from a draft.
 #[derive(Debug, Clone, Copy)]
-pub struct TaskChrome<'a> {
+pub struct TaskHeader<'a> {
     /// The job's `TaskTitle`.
     pub title: &'a str,
     /// The job name.
@@ -242,24 +244,51 @@ pub struct TaskChrome<'a> {
     pub short_instructions: &'a str,
     /// Full instructions (plain text).
     pub full_instructions: &'a str,
-    /// Attributes every shape may carry.
-    pub global_attributes: &'a [AttributeSpec],
-    /// Attributes per label (by class index).
-    pub label_attributes: &'a [Vec<AttributeSpec>],
     /// Seconds until the task's claim expires.
     pub time_left_secs: Option<i64>,
     /// The sync badge.
     pub sync: SyncBadge,
-    /// The image, once decoded and uploaded.
-    pub image: Option<&'a ImageTiles>,
-    /// What to show while there is no image ("Loading…" or an error).
-    pub image_status: &'a str,
     /// A message for the worker (e.g. why the last action failed).
     pub notice: Option<&'a str>,
     /// True while a release/decline/submit is being handed over.
     pub busy: bool,
     /// True when the document was restored from a draft.
     pub resumed: bool,
+}
+
+impl TaskHeader<'_> {
+    /// The top bar's subtitle: job and object.
+    pub fn subtitle(&self) -> String {
+        format!("{} · object {}", self.job_name, self.object_id)
+    }
+}
+
+/// The side panel's instructions: the short text, and the button that opens the full text.
+pub(crate) fn instructions_section(ui: &mut Ui, show_full: &mut bool, header: &TaskHeader<'_>) {
+    widgets::section(ui, "Instructions");
+    if header.short_instructions.is_empty() {
+        ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
+    } else {
+        ui.label(header.short_instructions);
+    }
+    if !header.full_instructions.is_empty() && command::button(ui, &all::INSTRUCTIONS, true) {
+        *show_full = true;
+    }
+}
+
+/// What the task screen shows around the document, from the app.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskChrome<'a> {
+    /// Title, job, object, instructions, claim time, sync, notice, busy, resumed.
+    pub header: TaskHeader<'a>,
+    /// Attributes every shape may carry.
+    pub global_attributes: &'a [AttributeSpec],
+    /// Attributes per label (by class index).
+    pub label_attributes: &'a [Vec<AttributeSpec>],
+    /// The image, once decoded and uploaded.
+    pub image: Option<&'a ImageTiles>,
+    /// What to show while there is no image ("Loading…" or an error).
+    pub image_status: &'a str,
 }
 
 /// What the task screen asks the app to do.
@@ -422,7 +451,7 @@ pub fn task_ui(
     let template = doc.template().clone();
 
     // --- keyboard ---------------------------------------------------------------------------
-    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.busy {
+    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.header.busy {
         actions.push(TaskAction::Submit);
     }
     if !typing {
@@ -469,15 +498,15 @@ pub fn task_ui(
         ui,
         &TopBar {
             id: "task-top",
-            title: chrome.title,
-            subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
-            busy: chrome.busy,
+            title: chrome.header.title,
+            subtitle: chrome.header.subtitle(),
+            busy: chrome.header.busy,
             can_undo: doc.can_undo(),
             can_redo: doc.can_redo(),
             incomplete: doc.incomplete(),
             ready: true,
-            sync: chrome.sync,
-            time_left_secs: chrome.time_left_secs,
+            sync: chrome.header.sync,
+            time_left_secs: chrome.header.time_left_secs,
         },
         &mut actions,
         |_| {},
@@ -492,7 +521,7 @@ pub fn task_ui(
     }
 
     // --- notice -----------------------------------------------------------------------------
-    if notice_bar(ui, "task-notice", chrome.notice) {
+    if notice_bar(ui, "task-notice", chrome.header.notice) {
         actions.push(TaskAction::DismissNotice);
     }
 
@@ -509,7 +538,8 @@ pub fn task_ui(
         .frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(theme::SPACE as i8 * 2))
         .show(ui, |ui| {
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                instructions_section(ui, view, chrome);
+                instructions_section(ui, &mut view.show_full_instructions, &chrome.header);
+                ui.add_space(theme::SPACE);
                 match template {
                     TaskTemplate::Classification | TaskTemplate::MultiLabel => {
                         classify::side_panel(ui, view, doc)
@@ -519,7 +549,7 @@ pub fn task_ui(
                     _ => image::side_panel(ui, view, doc, chrome),
                 }
                 view_section(ui, view, &mut actions);
-                if chrome.resumed {
+                if chrome.header.resumed {
                     ui.add_space(theme::SPACE);
                     ui.label(
                         RichText::new("Resumed from your saved draft.")
@@ -530,7 +560,7 @@ pub fn task_ui(
             });
         });
 
-    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.header.full_instructions);
 
     // --- viewport ---------------------------------------------------------------------------
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
@@ -586,19 +616,6 @@ fn status_line(painter: &egui::Painter, rect: egui::Rect, view: &TaskView, doc: 
         theme::OVERLAY_TEXT_BG,
     );
     painter.galley(at, galley, theme::TEXT_WEAK);
-}
-
-fn instructions_section(ui: &mut Ui, view: &mut TaskView, chrome: &TaskChrome<'_>) {
-    widgets::section(ui, "Instructions");
-    if chrome.short_instructions.is_empty() {
-        ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
-    } else {
-        ui.label(chrome.short_instructions);
-    }
-    if !chrome.full_instructions.is_empty() && command::button(ui, &all::INSTRUCTIONS, true) {
-        view.show_full_instructions = true;
-    }
-    ui.add_space(theme::SPACE);
 }
 
 fn view_section(ui: &mut Ui, view: &mut TaskView, actions: &mut Vec<TaskAction>) {

@@ -19,7 +19,7 @@ use std::time::Instant;
 use egui::{Color32, Pos2, RichText, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, TopBar, instructions_window, label_key_text, notice_bar};
+use super::{TaskAction, TaskHeader, TopBar, instructions_window, label_key_text, notice_bar};
 use crate::annotation::point_seg::{
     AuditMode, PointSegDocument, ProjectedCloud, ProjectionOptions, StrokeSpec,
 };
@@ -30,7 +30,7 @@ use crate::render::points::{ColorBy, GpuPointCloud};
 use crate::ui::command::{self, Command, all, segment3d as cmds};
 use crate::ui::theme;
 use crate::ui::viewport3d::{Viewport3d, Viewport3dGpu};
-use crate::ui::widgets::{self, SyncBadge};
+use crate::ui::widgets;
 
 /// What the primary button does in the viewport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,28 +243,10 @@ impl Segment3dView {
 /// What the segmentation screen shows around the document, from the app.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment3dChrome<'a> {
-    /// The job's `TaskTitle`.
-    pub title: &'a str,
-    /// The job name.
-    pub job_name: &'a str,
-    /// The data object's id.
-    pub object_id: u64,
-    /// Short instructions (plain text).
-    pub short_instructions: &'a str,
-    /// Full instructions (plain text).
-    pub full_instructions: &'a str,
-    /// Seconds until the task's claim expires.
-    pub time_left_secs: Option<i64>,
-    /// The sync badge.
-    pub sync: SyncBadge,
+    /// Title, job, object, instructions, claim time, sync, notice, busy, resumed.
+    pub header: TaskHeader<'a>,
     /// What to show while there are no points ("Loading…" or an error).
     pub status: &'a str,
-    /// A message for the worker (e.g. why the last action failed).
-    pub notice: Option<&'a str>,
-    /// True while a release/decline/submit is being handed over.
-    pub busy: bool,
-    /// True when the document was restored from a draft.
-    pub resumed: bool,
 }
 
 fn class_color(doc: &PointSegDocument, class: usize) -> Color32 {
@@ -291,7 +273,7 @@ pub fn segment3d_ui(
     }
 
     // --- keyboard (before the viewport, so number keys choose labels, not views) -------------
-    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.busy && !painting {
+    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.header.busy && !painting {
         actions.push(TaskAction::Submit);
     }
     if !typing {
@@ -364,7 +346,7 @@ pub fn segment3d_ui(
 
     top_bar(ui, view, doc, chrome, &mut actions, painting);
 
-    if notice_bar(ui, "seg3d-notice", chrome.notice) {
+    if notice_bar(ui, "seg3d-notice", chrome.header.notice) {
         actions.push(TaskAction::DismissNotice);
     }
 
@@ -383,7 +365,7 @@ pub fn segment3d_ui(
             });
         });
 
-    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.header.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         if !view.is_ready() {
@@ -411,15 +393,15 @@ fn top_bar(
 ) {
     let bar = TopBar {
         id: "seg3d-top",
-        title: chrome.title,
-        subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
-        busy: chrome.busy,
+        title: chrome.header.title,
+        subtitle: chrome.header.subtitle(),
+        busy: chrome.header.busy,
         can_undo: doc.can_undo() && !painting,
         can_redo: doc.can_redo() && !painting,
         incomplete: doc.incomplete(),
         ready: view.is_ready(),
-        sync: chrome.sync,
-        time_left_secs: chrome.time_left_secs,
+        sync: chrome.header.sync,
+        time_left_secs: chrome.header.time_left_secs,
     };
     let clicks = super::top_bar(ui, &bar, actions, |_| {}, |_| {});
     if clicks.undo {
@@ -450,15 +432,7 @@ fn side_panel(
     chrome: &Segment3dChrome<'_>,
     painting: bool,
 ) {
-    widgets::section(ui, "Instructions");
-    if chrome.short_instructions.is_empty() {
-        ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
-    } else {
-        ui.label(chrome.short_instructions);
-    }
-    if !chrome.full_instructions.is_empty() && command::button(ui, &all::INSTRUCTIONS, true) {
-        view.show_full_instructions = true;
-    }
+    super::instructions_section(ui, &mut view.show_full_instructions, &chrome.header);
     ui.add_space(theme::SPACE);
 
     widgets::section(ui, "Paint");
@@ -564,7 +538,7 @@ fn side_panel(
     if command::button(ui, &all::SHORTCUTS, true) {
         view.show_shortcuts = !view.show_shortcuts;
     }
-    if chrome.resumed {
+    if chrome.header.resumed {
         ui.add_space(theme::SPACE);
         ui.label(RichText::new("Resumed from your saved draft.").small().color(theme::TEXT_WEAK));
     }

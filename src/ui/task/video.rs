@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use egui::{Color32, RichText, Sense, Ui};
 use serde_json::Value;
 
-use super::{TaskAction, Tool, TopBar, instructions_window, labels_list, notice_bar};
+use super::{TaskAction, TaskHeader, Tool, TopBar, instructions_window, labels_list, notice_bar};
 use crate::annotation::document::{BoxPx, Geometry, Point2, Shape, ShapeKind};
 use crate::annotation::video::{
     AuditMode, TrackId, VideoDocument, VideoError, VideoMode, parse_frame_ranges,
@@ -26,10 +26,10 @@ use crate::annotation::video::{
 use crate::formats::label_config::{AttributeSpec, AttributeType};
 use crate::ui::command::{self, all, video};
 use crate::ui::theme;
+use crate::ui::widgets;
 use crate::ui::widgets::overlay::{self, OverlayState, box_handles, pick, resize_box};
 use crate::ui::widgets::timeline::{self, TimelineAction, TimelineModel, TimelineState};
 use crate::ui::widgets::viewport::{ImageTiles, Viewport, ZOOM_STEP};
-use crate::ui::widgets::{self, SyncBadge};
 
 /// Boxes smaller than this (image pixels, either side) are a click, not a box.
 const MIN_BOX_PX: f64 = 2.0;
@@ -159,20 +159,8 @@ impl VideoView {
 /// What the screen shows around the document, from the app.
 #[derive(Debug, Clone, Copy)]
 pub struct VideoChrome<'a> {
-    /// The job's `TaskTitle`.
-    pub title: &'a str,
-    /// The job name.
-    pub job_name: &'a str,
-    /// The data object's id.
-    pub object_id: u64,
-    /// Short instructions (plain text).
-    pub short_instructions: &'a str,
-    /// Full instructions (plain text).
-    pub full_instructions: &'a str,
-    /// Seconds until the claim expires.
-    pub time_left_secs: Option<i64>,
-    /// The sync badge.
-    pub sync: SyncBadge,
+    /// Title, job, object, instructions, claim time, sync, notice, busy, resumed.
+    pub header: TaskHeader<'a>,
     /// The frame to show (the current one, or the last one shown while it loads).
     pub frame: Option<&'a ImageTiles>,
     /// True when `frame` is the current frame.
@@ -185,12 +173,6 @@ pub struct VideoChrome<'a> {
     pub cache_text: &'a str,
     /// Playback rate.
     pub frames_per_second: f64,
-    /// A message for the worker.
-    pub notice: Option<&'a str>,
-    /// True while a release/decline/submit is being handed over.
-    pub busy: bool,
-    /// True when the document was restored from a draft.
-    pub resumed: bool,
 }
 
 /// The whole video task screen. Returns the actions the worker asked for.
@@ -209,7 +191,7 @@ pub fn video_task_ui(
     }
 
     // --- keyboard ---------------------------------------------------------------------------
-    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.busy {
+    if all::SUBMIT.pressed(&ctx) && doc.incomplete().is_none() && !chrome.header.busy {
         actions.push(TaskAction::Submit);
     }
     if !typing {
@@ -219,7 +201,7 @@ pub fn video_task_ui(
 
     top_bar(ui, view, doc, chrome, &mut actions);
 
-    if notice_bar(ui, "video-notice", chrome.notice) {
+    if notice_bar(ui, "video-notice", chrome.header.notice) {
         actions.push(TaskAction::DismissNotice);
     }
 
@@ -280,7 +262,7 @@ pub fn video_task_ui(
             });
         });
 
-    instructions_window(&ctx, &mut view.show_full_instructions, chrome.full_instructions);
+    instructions_window(&ctx, &mut view.show_full_instructions, chrome.header.full_instructions);
 
     egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::CANVAS)).show(ui, |ui| {
         let Some(frame) = chrome.frame else {
@@ -529,15 +511,15 @@ fn top_bar(
 ) {
     let bar = TopBar {
         id: "video-top",
-        title: chrome.title,
-        subtitle: format!("{} · object {}", chrome.job_name, chrome.object_id),
-        busy: chrome.busy,
+        title: chrome.header.title,
+        subtitle: chrome.header.subtitle(),
+        busy: chrome.header.busy,
         can_undo: doc.can_undo(),
         can_redo: doc.can_redo(),
         incomplete: doc.incomplete(),
         ready: true,
-        sync: chrome.sync,
-        time_left_secs: chrome.time_left_secs,
+        sync: chrome.header.sync,
+        time_left_secs: chrome.header.time_left_secs,
     };
     let mode = mode_text(doc);
     let clicks = super::top_bar(
@@ -583,15 +565,7 @@ fn side_panel(
     doc: &mut VideoDocument,
     chrome: &VideoChrome<'_>,
 ) {
-    widgets::section(ui, "Instructions");
-    if chrome.short_instructions.is_empty() {
-        ui.label(RichText::new("No instructions were given.").color(theme::TEXT_WEAK));
-    } else {
-        ui.label(chrome.short_instructions);
-    }
-    if !chrome.full_instructions.is_empty() && command::button(ui, &all::INSTRUCTIONS, true) {
-        view.show_full_instructions = true;
-    }
+    super::instructions_section(ui, &mut view.show_full_instructions, &chrome.header);
 
     ui.add_space(theme::SPACE);
     widgets::section(ui, "Tools");
@@ -712,7 +686,7 @@ fn side_panel(
         }
     });
     ui.label(RichText::new(chrome.cache_text).small().color(theme::TEXT_WEAK));
-    if chrome.resumed {
+    if chrome.header.resumed {
         ui.label(RichText::new("Resumed from your saved draft.").small().color(theme::TEXT_WEAK));
     }
 }
