@@ -167,14 +167,18 @@ pub enum Reply {
     Workspace(Result<Box<OpenedWorkspace>, String>),
     /// The jobs of the open workspace.
     Jobs(Result<Vec<JobRow>, String>),
-    /// A task was claimed and loaded.
-    Task(Result<Box<OpenedTask>, String>),
+    /// An image or text task was claimed and loaded.
+    Task(Box<OpenedTask>),
     /// A 3D cuboid task was claimed and loaded.
-    Cloud(Result<Box<super::cloud::OpenedCloudTask>, String>),
+    Cloud(Box<super::cloud::OpenedCloudTask>),
     /// A 3D point-cloud segmentation task was claimed and loaded.
-    PointSegTask(Result<Box<super::segment3d::PointSegTask>, String>),
+    PointSegTask(Box<super::segment3d::PointSegTask>),
+    /// A video-frame task was claimed and loaded.
+    Video(Box<super::video::OpenedVideo>),
     /// Nothing to claim, and why.
     NoTask(String),
+    /// A task could not be opened, and why.
+    OpenFailed(String),
     /// Re-rendered image tiles (brightness/contrast) for generation `generation`.
     Tiles {
         /// Which request.
@@ -186,8 +190,22 @@ pub enum Reply {
     Finished(Result<String, String>),
     /// The recent-workspaces list was read.
     Recent(Vec<RecentWorkspace>),
-    /// A video-frame task was claimed and loaded.
-    Video(Result<Box<super::video::OpenedVideo>, String>),
+}
+
+impl Reply {
+    /// The reply to opening a task of `job`: `opened` (e.g. `Reply::Video`) with the task, else
+    /// why nothing was claimed or what failed.
+    pub(super) fn of_opening<T>(
+        job: &str,
+        result: Result<T, TaskError>,
+        opened: fn(Box<T>) -> Reply,
+    ) -> Reply {
+        match result {
+            Ok(task) => opened(Box::new(task)),
+            Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
+            Err(TaskError::Failed(e)) => Reply::OpenFailed(e),
+        }
+    }
 }
 
 /// Hands work to the runtime and replies to the UI thread.
@@ -363,14 +381,12 @@ impl Backend {
             {
                 return reply;
             }
-            match open_task(&jobs, &drafts, &job, &worker, clock).await {
-                Ok(Some(task)) => Reply::Task(Ok(Box::new(task))),
-                Ok(None) => {
-                    Reply::NoTask(format!("{job}: no task is available for you right now."))
-                }
-                Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
-                Err(TaskError::Failed(e)) => Reply::Task(Err(e)),
-            }
+            let opened = open_task(&jobs, &drafts, &job, &worker, clock).await.and_then(|task| {
+                task.ok_or_else(|| {
+                    TaskError::Unavailable("no task is available for you right now.".into())
+                })
+            });
+            Reply::of_opening(&job, opened, Reply::Task)
         });
     }
 

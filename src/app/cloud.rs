@@ -100,11 +100,8 @@ pub(super) async fn open_if_cloud(
 ) -> Option<Reply> {
     let spec = jobs.spec(job).await.ok()?;
     let kind = CuboidTaskKind::of(task_type_of(&spec))?;
-    Some(match open_cloud_task(jobs, drafts, job, worker, clock, kind).await {
-        Ok(task) => Reply::Cloud(Ok(Box::new(task))),
-        Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
-        Err(TaskError::Failed(e)) => Reply::Task(Err(e)),
-    })
+    let opened = open_cloud_task(jobs, drafts, job, worker, clock, kind).await;
+    Some(Reply::of_opening(job, opened, Reply::Cloud))
 }
 
 fn pose_of(pose: Option<&Pose>) -> Isometry3<f64> {

@@ -390,42 +390,30 @@ impl GroundworkApp {
                 self.notice = Some(message);
                 self.refresh_jobs();
             }
-            Reply::Task(Err(e)) => {
+            Reply::OpenFailed(e) => {
                 self.starting = false;
                 self.notice = Some(e);
             }
-            Reply::Task(Ok(task)) => {
+            Reply::Task(task) => {
                 self.starting = false;
                 self.notice = None;
                 self.screen = Screen::Task(Box::new(self.new_session(ctx, *task)));
             }
-            Reply::Cloud(Ok(task)) => {
+            Reply::Cloud(task) => {
                 self.starting = false;
                 self.notice = None;
                 self.open_cloud(ctx, *task);
             }
-            Reply::Cloud(Err(e)) => {
-                self.starting = false;
-                self.notice = Some(e);
-            }
-            Reply::PointSegTask(Ok(task)) => {
+            Reply::PointSegTask(task) => {
                 self.starting = false;
                 self.notice = None;
                 let session = self.new_point_seg_session(ctx, *task);
                 self.screen = Screen::PointSeg(Box::new(session));
             }
-            Reply::PointSegTask(Err(e)) => {
-                self.starting = false;
-                self.notice = Some(e);
-            }
-            Reply::Video(Ok(task)) => {
+            Reply::Video(task) => {
                 self.starting = false;
                 self.notice = None;
                 self.screen = Screen::Video(Box::new(self.new_video_session(ctx, *task)));
-            }
-            Reply::Video(Err(e)) => {
-                self.starting = false;
-                self.notice = Some(e);
             }
             Reply::Tiles { generation, tiles } => {
                 if let Screen::Task(s) = &mut self.screen

@@ -71,11 +71,7 @@ pub(super) async fn start(
     worker: &str,
     clock: Arc<dyn Clock>,
 ) -> Reply {
-    match open(jobs, drafts, job, worker, clock).await {
-        Ok(task) => Reply::PointSegTask(Ok(Box::new(task))),
-        Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
-        Err(TaskError::Failed(e)) => Reply::PointSegTask(Err(e)),
-    }
+    Reply::of_opening(job, open(jobs, drafts, job, worker, clock).await, Reply::PointSegTask)
 }
 
 /// The format of the frame: `source-ref-metadata.format`, else from the file's head and name.

@@ -74,11 +74,7 @@ pub(super) async fn start(
     worker: &str,
     clock: Arc<dyn Clock>,
 ) -> Reply {
-    match open(jobs, drafts, job, worker, clock).await {
-        Ok(task) => Reply::Video(Ok(Box::new(task))),
-        Err(TaskError::Unavailable(why)) => Reply::NoTask(format!("{job}: {why}")),
-        Err(TaskError::Failed(e)) => Reply::Video(Err(e)),
-    }
+    Reply::of_opening(job, open(jobs, drafts, job, worker, clock).await, Reply::Video)
 }
 
 /// The playback rate the timestamps imply: the median gap between frames.
