@@ -12,7 +12,7 @@ use crate::annotation::document::{BoxPx, Document, Geometry, Point2, ShapeKind};
 use crate::formats::label_config::{AttributeSpec, AttributeType};
 use crate::ui::command::{self, all};
 use crate::ui::theme;
-use crate::ui::widgets::overlay::{self, OverlayState, box_handles, pick, resize_box};
+use crate::ui::widgets::overlay::{self, Grab, OverlayState, grab_at, pick, resize_box};
 use crate::ui::widgets::{self};
 
 /// Boxes smaller than this (image pixels, either side) are treated as a click, not a box.
@@ -375,32 +375,14 @@ fn start_drag(
     tolerance: f64,
 ) -> Option<Drag> {
     // Handles and vertices of the selected shape first.
-    if let Some(shape) = view.selected.and_then(|id| doc.content().shape(id)) {
-        match &shape.geometry {
-            Geometry::Box(b) => {
-                for (handle, p) in box_handles(b) {
-                    if (p.x - start.x).abs() <= tolerance && (p.y - start.y).abs() <= tolerance {
-                        return Some(Drag::Resize {
-                            id: shape.id,
-                            handle,
-                            current: shape.geometry.clone(),
-                        });
-                    }
-                }
-            }
-            Geometry::Polygon(v) | Geometry::Polyline(v) => {
-                for (index, p) in v.iter().enumerate() {
-                    if ((p.x - start.x).powi(2) + (p.y - start.y).powi(2)).sqrt() <= tolerance {
-                        return Some(Drag::Vertex {
-                            id: shape.id,
-                            index,
-                            current: shape.geometry.clone(),
-                        });
-                    }
-                }
-            }
-            Geometry::Keypoint(_) => {}
-        }
+    if let Some(shape) = view.selected.and_then(|id| doc.content().shape(id))
+        && let Some(grab) = grab_at(&shape.geometry, start, tolerance)
+    {
+        let (id, current) = (shape.id, shape.geometry.clone());
+        return Some(match grab {
+            Grab::Handle(handle) => Drag::Resize { id, handle, current },
+            Grab::Vertex(index) => Drag::Vertex { id, index, current },
+        });
     }
     if !view.pending.is_empty() {
         return None;

@@ -27,7 +27,7 @@ use crate::formats::label_config::{AttributeSpec, AttributeType};
 use crate::ui::command::{self, all, video};
 use crate::ui::theme;
 use crate::ui::widgets;
-use crate::ui::widgets::overlay::{self, OverlayState, box_handles, pick, resize_box};
+use crate::ui::widgets::overlay::{self, Grab, OverlayState, grab_at, pick, resize_box};
 use crate::ui::widgets::timeline::{self, TimelineAction, TimelineModel, TimelineState};
 use crate::ui::widgets::viewport::{ImageTiles, Viewport, ZOOM_STEP};
 
@@ -1133,33 +1133,16 @@ fn start_drag(
     start: Point2,
     tolerance: f64,
 ) -> Option<VideoDrag> {
-    if let Some(shape) = view.selected.and_then(|id| shapes.iter().find(|s| s.id == id)) {
-        match &shape.geometry {
-            Geometry::Box(b) => {
-                for (handle, p) in box_handles(b) {
-                    if (p.x - start.x).abs() <= tolerance && (p.y - start.y).abs() <= tolerance {
-                        return Some(VideoDrag::Resize {
-                            track: shape.id,
-                            handle,
-                            original: shape.geometry.clone(),
-                            current: shape.geometry.clone(),
-                        });
-                    }
-                }
+    if let Some(shape) = view.selected.and_then(|id| shapes.iter().find(|s| s.id == id))
+        && let Some(grab) = grab_at(&shape.geometry, start, tolerance)
+    {
+        let (track, current) = (shape.id, shape.geometry.clone());
+        return Some(match grab {
+            Grab::Handle(handle) => {
+                VideoDrag::Resize { track, handle, original: current.clone(), current }
             }
-            Geometry::Polygon(v) | Geometry::Polyline(v) => {
-                for (index, p) in v.iter().enumerate() {
-                    if ((p.x - start.x).powi(2) + (p.y - start.y).powi(2)).sqrt() <= tolerance {
-                        return Some(VideoDrag::Vertex {
-                            track: shape.id,
-                            index,
-                            current: shape.geometry.clone(),
-                        });
-                    }
-                }
-            }
-            Geometry::Keypoint(_) => {}
-        }
+            Grab::Vertex(index) => VideoDrag::Vertex { track, index, current },
+        });
     }
     if !view.pending.is_empty() {
         return None;

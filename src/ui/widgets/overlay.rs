@@ -244,6 +244,31 @@ pub enum Handle {
     Left,
 }
 
+/// What a press at `at` grabs of a selected shape's `geometry`: a box's handle (corner or edge
+/// midpoint within `tolerance` on both axes) or a polygon/polyline vertex (within `tolerance`).
+pub fn grab_at(geometry: &Geometry, at: Point2, tolerance: f64) -> Option<Grab> {
+    match geometry {
+        Geometry::Box(b) => box_handles(b)
+            .into_iter()
+            .find(|(_, p)| (p.x - at.x).abs() <= tolerance && (p.y - at.y).abs() <= tolerance)
+            .map(|(handle, _)| Grab::Handle(handle)),
+        Geometry::Polygon(v) | Geometry::Polyline(v) => v
+            .iter()
+            .position(|p| ((p.x - at.x).powi(2) + (p.y - at.y).powi(2)).sqrt() <= tolerance)
+            .map(Grab::Vertex),
+        Geometry::Keypoint(_) => None,
+    }
+}
+
+/// A part of a shape under the pointer ([`grab_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grab {
+    /// A box's resize handle.
+    Handle(Handle),
+    /// A polygon's or polyline's vertex, by index.
+    Vertex(usize),
+}
+
 /// The handles of a box and where they are (image pixels).
 pub fn box_handles(b: &BoxPx) -> [(Handle, Point2); 8] {
     let (l, t, r, bo) = (b.left, b.top, b.right(), b.bottom());
@@ -348,6 +373,20 @@ pub fn pick(shapes: &[Shape], p: Point2, tolerance: f64) -> Option<ShapeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grabs_box_handles_and_vertices_within_tolerance() {
+        let b = Geometry::Box(BoxPx { left: 10.0, top: 10.0, width: 20.0, height: 10.0 });
+        let p = |x, y| Point2::new(x, y);
+        assert_eq!(grab_at(&b, p(11.0, 9.0), 2.0), Some(Grab::Handle(Handle::TopLeft)));
+        assert_eq!(grab_at(&b, p(31.5, 15.0), 2.0), Some(Grab::Handle(Handle::Right)));
+        assert_eq!(grab_at(&b, p(20.0, 20.5), 2.0), Some(Grab::Handle(Handle::Bottom)));
+        assert_eq!(grab_at(&b, p(20.0, 15.0), 2.0), None, "inside, away from every handle");
+        let poly = Geometry::Polygon(vec![p(0.0, 0.0), p(10.0, 0.0), p(10.0, 10.0)]);
+        assert_eq!(grab_at(&poly, p(10.5, 9.0), 1.5), Some(Grab::Vertex(2)));
+        assert_eq!(grab_at(&poly, p(5.0, 5.0), 1.5), None);
+        assert_eq!(grab_at(&Geometry::Keypoint(p(0.0, 0.0)), p(0.0, 0.0), 5.0), None);
+    }
 
     #[test]
     fn picking_prefers_the_smaller_box_and_lines_by_distance() {
