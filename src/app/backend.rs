@@ -14,7 +14,7 @@ use crate::annotation::document::{
     shapes_from_boxes,
 };
 use crate::formats::label_config::{AttributeSpec, LabelCategoryConfig};
-use crate::formats::manifest::{DataSource, InputManifest};
+use crate::formats::manifest::{DataSource, InputManifest, ManifestLine};
 use crate::formats::output::{Label, LabelPair, OutputLine, TaskOutputType};
 use crate::job::{JobSpec, TaskType};
 use crate::store::catalog::Workspace;
@@ -523,6 +523,42 @@ pub(super) fn draft_key_of(
     })
 }
 
+/// The claimed object's line of the job's input manifest (spec §3.1), with the manifest's URI
+/// and the line's `source-ref`; `needs` names the task for the error when the line has inline
+/// `source` text instead.
+pub(super) async fn claimed_line(
+    jobs: &Jobs,
+    name: &str,
+    ticket: &ClaimTicket,
+    needs: &str,
+) -> Result<ClaimedLine, TaskError> {
+    let manifest = jobs.workspace().job_input_manifest(name).await?;
+    let manifest_uri = manifest.uri();
+    let text = read_text(jobs, &manifest_uri).await.map_err(TaskError::Failed)?;
+    let lines = InputManifest::parse(&text, &manifest_uri)?;
+    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
+        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
+    })?;
+    let DataSource::SourceRef(source) = &line.source else {
+        return Err(TaskError::Failed(format!(
+            "object {}: {needs} needs a `source-ref` (the line has `source` text)",
+            ticket.object_id
+        )));
+    };
+    let source = source.clone();
+    Ok(ClaimedLine { line, manifest_uri, source })
+}
+
+/// A claimed object's manifest line ([`claimed_line`]).
+pub(super) struct ClaimedLine {
+    /// The line.
+    pub(super) line: ManifestLine,
+    /// The input manifest's URI.
+    pub(super) manifest_uri: String,
+    /// The line's `source-ref`.
+    pub(super) source: String,
+}
+
 /// Restores the worker's draft under `key` with `restore` (a document's `restore_draft`), if
 /// there is one. Returns whether a draft was restored; a draft that cannot be read or restored
 /// becomes a note for the worker.
@@ -719,19 +755,9 @@ async fn open_task(
     // Resume a task this worker holds, else claim the next one.
     let ticket = claim_or_resume(&ctx.board, worker).await?;
 
-    // The manifest line.
-    let manifest = jobs.workspace().job_input_manifest(name).await?;
-    let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
-    let lines = InputManifest::parse(&text, &manifest.uri())?;
-    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
-        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
-    })?;
-    let DataSource::SourceRef(source) = &line.source else {
-        return Err(TaskError::Failed(format!(
-            "object {}: not an image (the line has `source` text)",
-            ticket.object_id
-        )));
-    };
+    let ClaimedLine { line, manifest_uri, source } =
+        claimed_line(jobs, name, &ticket, "an image task").await?;
+    let source = &source;
     let source_path = ObjectPath::parse(source)?;
     let bytes = jobs.workspace().store.get(&source_path, None).await?.bytes;
     let source_name = source.clone();
@@ -749,7 +775,7 @@ async fn open_task(
     if ctx.task_type.is_adjustment() || ctx.task_type.is_verification() {
         let output_line = OutputLine::from_value(
             line.to_value(),
-            &manifest.uri(),
+            &manifest_uri,
             Some(ticket.object_id as usize + 1),
         )?;
         let own = ctx.spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());

@@ -16,11 +16,11 @@ use std::sync::mpsc as std_mpsc;
 use nalgebra::Isometry3;
 
 use super::backend::{
-    Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text, task_type_of,
+    ClaimedLine, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line, job_context,
+    read_text, task_type_of,
 };
 use super::{GroundworkApp, Screen};
 use crate::annotation::cuboids::{CuboidDocument, CuboidTaskKind, FrameInfo};
-use crate::formats::manifest::{DataSource, InputManifest};
 use crate::formats::output::seq_label::SeqLabel;
 use crate::formats::output::{Label, OutputLine};
 use crate::formats::point_cloud::{CloudFormat, LoadOptions, PointCloud, RawFormat};
@@ -186,20 +186,10 @@ async fn open_cloud_task(
         .ok_or_else(|| TaskError::Failed(format!("{name}: the job has no label category file")))?;
     let ticket = claim_or_resume(&ctx.board, worker).await?;
     let store = jobs.workspace().store.clone();
-    let manifest = jobs.workspace().job_input_manifest(name).await?;
-    let manifest_uri = manifest.uri();
-    let text = read_text(jobs, &manifest_uri).await.map_err(TaskError::Failed)?;
-    let lines = InputManifest::parse(&text, &manifest_uri)?;
+    let ClaimedLine { line, manifest_uri, source } =
+        claimed_line(jobs, name, &ticket, "a 3D point-cloud task").await?;
+    let source = &source;
     let line_no = ticket.object_id as usize + 1;
-    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
-        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
-    })?;
-    let DataSource::SourceRef(source) = &line.source else {
-        return Err(TaskError::Failed(format!(
-            "object {}: a point-cloud task needs `source-ref`",
-            ticket.object_id
-        )));
-    };
 
     // Frames: the line itself (detection) or its sequence file.
     let (frames, infos): (Vec<FrameSource>, Vec<FrameInfo>) = if kind.is_sequence() {

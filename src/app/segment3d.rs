@@ -12,11 +12,11 @@ use tokio::sync::mpsc;
 
 use super::GroundworkApp;
 use super::backend::{
-    DraftWriter, JobContext, Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text,
-    task_type_of,
+    ClaimedLine, DraftWriter, JobContext, Reply, TaskClaim, TaskError, claim_or_resume,
+    claimed_line, job_context, task_type_of,
 };
 use crate::annotation::point_seg::{self, AuditMode, PointSegDocument};
-use crate::formats::manifest::{DataSource, InputManifest, ManifestLine};
+use crate::formats::manifest::ManifestLine;
 use crate::formats::output::{Label, LabelPair, OutputLine};
 use crate::formats::point_cloud::{CloudFormat, LoadOptions, PointCloud, RawFormat};
 use crate::job::TaskType;
@@ -103,18 +103,9 @@ async fn open(
     let ticket = claim_or_resume(&board, worker).await?;
 
     // The manifest line and its frame (spec §3.2).
-    let manifest = jobs.workspace().job_input_manifest(name).await?;
-    let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
-    let lines = InputManifest::parse(&text, &manifest.uri())?;
-    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
-        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
-    })?;
-    let DataSource::SourceRef(source) = &line.source else {
-        return Err(TaskError::Failed(format!(
-            "object {}: not a point cloud (the line has `source` text)",
-            ticket.object_id
-        )));
-    };
+    let ClaimedLine { line, manifest_uri, source } =
+        claimed_line(jobs, name, &ticket, "a 3D point-cloud segmentation task").await?;
+    let source = &source;
     let bytes = jobs.workspace().store.get(&ObjectPath::parse(source)?, None).await?.bytes;
     let format = cloud_format(&line, source, &bytes).map_err(TaskError::Failed)?;
     let uri = source.clone();
@@ -140,7 +131,7 @@ async fn open(
     if mode != AuditMode::Labeling {
         let output_line = OutputLine::from_value(
             line.to_value(),
-            &manifest.uri(),
+            &manifest_uri,
             Some(ticket.object_id as usize + 1),
         )?;
         let own = spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());

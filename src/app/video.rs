@@ -12,7 +12,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::annotation::video::{VideoDocument, VideoSetup, video_mode};
-use crate::formats::manifest::{DataSource, InputManifest};
 use crate::formats::output::{Label, OutputLine};
 use crate::formats::sequence::VideoSequence;
 use crate::job::TaskType;
@@ -26,7 +25,8 @@ use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
 use super::GroundworkApp;
 use super::backend::{
-    DraftWriter, Reply, TaskClaim, TaskError, claim_or_resume, job_context, read_text, task_type_of,
+    ClaimedLine, DraftWriter, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line,
+    job_context, read_text, task_type_of,
 };
 use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
 
@@ -105,18 +105,9 @@ async fn open(
     let ticket = claim_or_resume(&ctx.board, worker).await?;
 
     // The manifest line names the sequence file.
-    let manifest = jobs.workspace().job_input_manifest(name).await?;
-    let text = read_text(jobs, &manifest.uri()).await.map_err(TaskError::Failed)?;
-    let lines = InputManifest::parse(&text, &manifest.uri())?;
-    let line = lines.get(ticket.object_id as usize).cloned().ok_or_else(|| {
-        TaskError::Failed(format!("{manifest}: no line for object {}", ticket.object_id))
-    })?;
-    let DataSource::SourceRef(source) = &line.source else {
-        return Err(TaskError::Failed(format!(
-            "object {}: the line has `source` text, not a sequence file",
-            ticket.object_id
-        )));
-    };
+    let ClaimedLine { line, manifest_uri, source } =
+        claimed_line(jobs, name, &ticket, "a video-frame task").await?;
+    let source = &source;
     let sequence_text = read_text(jobs, source).await.map_err(TaskError::Failed)?;
     let sequence = VideoSequence::parse(&sequence_text, source)?;
     let prefix = if sequence.prefix.ends_with('/') {
@@ -138,7 +129,7 @@ async fn open(
     if ctx.task_type.is_adjustment() {
         let output_line = OutputLine::from_value(
             line.to_value(),
-            &manifest.uri(),
+            &manifest_uri,
             Some(ticket.object_id as usize + 1),
         )?;
         let own = ctx.spec.label_attribute_name.clone().unwrap_or_else(|| name.to_owned());
