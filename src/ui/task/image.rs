@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 use serde_json::Value;
 
 use super::{Drag, TaskChrome, TaskView, Tool, labels_list};
@@ -308,62 +308,19 @@ pub fn canvas(
     );
     let color = theme::label_color(view.active_class);
     if let Some(Drag::NewBox { start, current }) = &view.drag {
-        let r = egui::Rect::from_two_pos(
-            view.viewport.screen_from_image(*start),
-            view.viewport.screen_from_image(*current),
-        );
-        painter.rect_filled(r, 0.0, theme::with_alpha(color, theme::SHAPE_FILL_ALPHA));
-        painter.rect_stroke(
-            r,
-            0.0,
-            egui::Stroke::new(theme::SHAPE_STROKE, color),
-            egui::StrokeKind::Middle,
-        );
+        overlay::paint_new_box(painter, &view.viewport, *start, *current, color);
     }
-    paint_pending(painter, view, color, kind == ShapeKind::Polygon);
+    let closed = kind == ShapeKind::Polygon;
+    overlay::paint_pending(painter, &view.viewport, &view.pending, view.hover, color, closed);
     if view.tool == Tool::Draw
         && let Some(p) = view.hover
         && kind == ShapeKind::Box
         && view.drag.is_none()
     {
-        // Crosshair guides for drawing boxes.
-        let s = view.viewport.screen_from_image(p);
-        let r = view.viewport.rect;
-        let stroke = egui::Stroke::new(1.0, theme::with_alpha(Color32::WHITE, 0.35));
-        painter.line_segment([egui::pos2(r.min.x, s.y), egui::pos2(r.max.x, s.y)], stroke);
-        painter.line_segment([egui::pos2(s.x, r.min.y), egui::pos2(s.x, r.max.y)], stroke);
+        overlay::paint_crosshair(painter, &view.viewport, p);
     }
     if view.drag.is_some() || !view.pending.is_empty() {
         ctx.set_cursor_icon(egui::CursorIcon::Crosshair);
-    }
-}
-
-/// Draws the vertices clicked so far and the rubber band to the pointer.
-pub fn paint_pending(painter: &egui::Painter, view: &TaskView, color: Color32, closed: bool) {
-    if view.pending.is_empty() {
-        return;
-    }
-    let mut pts: Vec<egui::Pos2> =
-        view.pending.iter().map(|p| view.viewport.screen_from_image(*p)).collect();
-    if let Some(h) = view.hover {
-        pts.push(view.viewport.screen_from_image(h));
-    }
-    let stroke = egui::Stroke::new(theme::SHAPE_STROKE, color);
-    painter.add(egui::Shape::line(pts.clone(), stroke));
-    if closed
-        && pts.len() > 2
-        && let (Some(first), Some(last)) = (pts.first(), pts.last())
-    {
-        painter.add(egui::Shape::dashed_line(
-            &[*last, *first],
-            egui::Stroke::new(1.0, color),
-            4.0,
-            4.0,
-        ));
-    }
-    for p in pts.iter().take(view.pending.len()) {
-        painter.circle_filled(*p, theme::POINT_RADIUS, color);
-        painter.circle_stroke(*p, theme::POINT_RADIUS, egui::Stroke::new(1.0, theme::HANDLE));
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Drag, TaskView, Tool, labels_list};
 use crate::annotation::document::Document;
 use crate::ui::command::all;
 use crate::ui::theme;
-use crate::ui::widgets;
+use crate::ui::widgets::{self, overlay};
 
 /// Smallest and largest brush radius, image pixels.
 const BRUSH_RADIUS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=200.0;
@@ -195,7 +195,7 @@ pub fn canvas(
     }
     let color = colors.get(view.active_class + 1).map_or(Color32::WHITE, |c| theme::rgb(*c));
     if view.tool == Tool::Fill {
-        super::image::paint_pending(painter, view, color, true);
+        overlay::paint_pending(painter, &view.viewport, &view.pending, view.hover, color, true);
     }
     if painting && let Some(p) = view.hover {
         let c = view.viewport.screen_from_image(p);

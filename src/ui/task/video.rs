@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use egui::{Color32, RichText, Sense, Ui};
+use egui::{RichText, Sense, Ui};
 use serde_json::Value;
 
 use super::{TaskAction, TaskHeader, Tool, TopBar, instructions_window, labels_list, notice_bar};
@@ -1089,39 +1089,16 @@ fn canvas(
     );
     let color = theme::label_color(view.active_class);
     if let Some(VideoDrag::NewBox { start, current }) = &view.drag {
-        let r = egui::Rect::from_two_pos(
-            view.viewport.screen_from_image(*start),
-            view.viewport.screen_from_image(*current),
-        );
-        painter.rect_filled(r, 0.0, theme::with_alpha(color, theme::SHAPE_FILL_ALPHA));
-        painter.rect_stroke(
-            r,
-            0.0,
-            egui::Stroke::new(theme::SHAPE_STROKE, color),
-            egui::StrokeKind::Middle,
-        );
+        overlay::paint_new_box(painter, &view.viewport, *start, *current, color);
     }
-    if !view.pending.is_empty() {
-        let mut pts: Vec<egui::Pos2> =
-            view.pending.iter().map(|p| view.viewport.screen_from_image(*p)).collect();
-        if let Some(hp) = view.hover {
-            pts.push(view.viewport.screen_from_image(hp));
-        }
-        painter.add(egui::Shape::line(pts.clone(), egui::Stroke::new(theme::SHAPE_STROKE, color)));
-        for p in pts.iter().take(view.pending.len()) {
-            painter.circle_filled(*p, theme::POINT_RADIUS, color);
-        }
-    }
+    let closed = kind == ShapeKind::Polygon;
+    overlay::paint_pending(painter, &view.viewport, &view.pending, view.hover, color, closed);
     if view.tool == Tool::Draw
         && kind == ShapeKind::Box
         && view.drag.is_none()
         && let Some(p) = view.hover
     {
-        let s = view.viewport.screen_from_image(p);
-        let r = view.viewport.rect;
-        let stroke = egui::Stroke::new(1.0, theme::with_alpha(Color32::WHITE, 0.35));
-        painter.line_segment([egui::pos2(r.min.x, s.y), egui::pos2(r.max.x, s.y)], stroke);
-        painter.line_segment([egui::pos2(s.x, r.min.y), egui::pos2(s.x, r.max.y)], stroke);
+        overlay::paint_crosshair(painter, &view.viewport, p);
     }
 }
 

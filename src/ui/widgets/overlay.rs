@@ -244,6 +244,59 @@ pub enum Handle {
     Left,
 }
 
+/// A box being drawn from `start` to `current` (image pixels), filled and outlined in `color`.
+pub fn paint_new_box(
+    painter: &egui::Painter,
+    viewport: &Viewport,
+    start: Point2,
+    current: Point2,
+    color: Color32,
+) {
+    let r =
+        Rect::from_two_pos(viewport.screen_from_image(start), viewport.screen_from_image(current));
+    painter.rect_filled(r, 0.0, theme::with_alpha(color, theme::SHAPE_FILL_ALPHA));
+    painter.rect_stroke(r, 0.0, Stroke::new(theme::SHAPE_STROKE, color), egui::StrokeKind::Middle);
+}
+
+/// The vertices of a polygon or polyline clicked so far and the rubber band to the pointer
+/// (`hover`); `closed` adds the dashed closing edge of a polygon.
+pub fn paint_pending(
+    painter: &egui::Painter,
+    viewport: &Viewport,
+    pending: &[Point2],
+    hover: Option<Point2>,
+    color: Color32,
+    closed: bool,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    let mut pts: Vec<Pos2> = pending.iter().map(|p| viewport.screen_from_image(*p)).collect();
+    if let Some(h) = hover {
+        pts.push(viewport.screen_from_image(h));
+    }
+    painter.add(egui::Shape::line(pts.clone(), Stroke::new(theme::SHAPE_STROKE, color)));
+    if closed
+        && pts.len() > 2
+        && let (Some(first), Some(last)) = (pts.first(), pts.last())
+    {
+        painter.add(egui::Shape::dashed_line(&[*last, *first], Stroke::new(1.0, color), 4.0, 4.0));
+    }
+    for p in pts.iter().take(pending.len()) {
+        painter.circle_filled(*p, theme::POINT_RADIUS, color);
+        painter.circle_stroke(*p, theme::POINT_RADIUS, Stroke::new(1.0, theme::HANDLE));
+    }
+}
+
+/// Crosshair guides through `at` (image pixels) across the viewport, for drawing boxes.
+pub fn paint_crosshair(painter: &egui::Painter, viewport: &Viewport, at: Point2) {
+    let s = viewport.screen_from_image(at);
+    let r = viewport.rect;
+    let stroke = Stroke::new(1.0, theme::with_alpha(Color32::WHITE, 0.35));
+    painter.line_segment([pos2(r.min.x, s.y), pos2(r.max.x, s.y)], stroke);
+    painter.line_segment([pos2(s.x, r.min.y), pos2(s.x, r.max.y)], stroke);
+}
+
 /// What a press at `at` grabs of a selected shape's `geometry`: a box's handle (corner or edge
 /// midpoint within `tolerance` on both axes) or a polygon/polyline vertex (within `tolerance`).
 pub fn grab_at(geometry: &Geometry, at: Point2, tolerance: f64) -> Option<Grab> {
