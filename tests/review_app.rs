@@ -256,6 +256,10 @@ fn laz_streams_into_the_review_window() {
     assert_eq!(screen.viewport().unwrap().clouds().len(), 1, "pieces replaced by the whole cloud");
     assert!(harness.query_by_label("120,000").is_some());
     assert!(harness.query_by_label("LAZ").is_some(), "format under the title");
+    // The file also carries GPS time and user data, which the viewer does not keep: the stats
+    // panel says so rather than listing only what was loaded.
+    assert!(harness.query_by_label("Not loaded").is_some());
+    assert!(harness.query_by_label("gps_time, user_data").is_some());
 }
 
 #[test]

@@ -828,6 +828,21 @@ fn stats_ui(ui: &mut Ui, done: &StreamedCloud) {
         weak_label(ui, "Attributes");
         ui.add(egui::Label::new(attributes).wrap());
         ui.end_row();
+        let unloaded: Vec<&str> = stats
+            .available_attributes
+            .iter()
+            .flatten()
+            .filter(|a| !stats.attributes.contains(a))
+            .map(String::as_str)
+            .collect();
+        if !unloaded.is_empty() {
+            weak_label(ui, "Not loaded").on_hover_text(
+                "The file has these too; the viewer keeps only what it colours by \
+                 (`groundwork info` reads every attribute)",
+            );
+            ui.add(egui::Label::new(unloaded.join(", ")).wrap());
+            ui.end_row();
+        }
         if let Some([lo, hi]) = stats.intensity_range {
             row(ui, "Intensity range", format!("{lo} … {hi}"));
         }

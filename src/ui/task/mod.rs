@@ -351,9 +351,10 @@ pub struct TopBarClicks {
     pub redo: bool,
 }
 
-/// The task top bar: Stop and resume later, title, `job · object`, Undo/Redo, and from the
-/// right Submit, Decline, Release, the sync badge and the time left. `after_title` adds items
-/// after the subtitle; `far_right` adds items at the right end's far side (left of the time).
+/// The task top bar: Stop and resume later, Undo/Redo, the title and `job · object`, and from
+/// the right Submit, Decline, Release, the sync badge and the time left. `after_title` adds
+/// items between the title and the subtitle; `far_right` adds items at the right end's far side
+/// (left of the time).
 /// The Stop/Release/Decline/Submit clicks are pushed to `actions`.
 pub fn top_bar(
     ui: &mut Ui,
@@ -375,12 +376,12 @@ pub fn top_bar(
                     actions.push(TaskAction::StopAndResume);
                 }
                 ui.separator();
-                ui.label(RichText::new(bar.title).strong());
-                ui.label(RichText::new(&bar.subtitle).color(theme::TEXT_WEAK));
-                after_title(ui);
-                ui.separator();
                 clicks.undo = command::button(ui, &all::UNDO, bar.can_undo);
                 clicks.redo = command::button(ui, &all::REDO, bar.can_redo);
+                ui.separator();
+                // The right end is laid out first, so that the title and subtitle take what is
+                // left and are cut short (full text on hover) in a narrow window instead of
+                // running under the buttons.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let enabled = bar.incomplete.is_none() && !bar.busy && bar.ready;
                     let submit = ui
@@ -422,6 +423,15 @@ pub fn top_bar(
                         );
                     }
                     far_right(ui);
+                    ui.add_space(theme::SPACE);
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(RichText::new(bar.title).strong()).truncate());
+                        after_title(ui);
+                        ui.add(
+                            egui::Label::new(RichText::new(&bar.subtitle).color(theme::TEXT_WEAK))
+                                .truncate(),
+                        );
+                    });
                 });
             });
         });
