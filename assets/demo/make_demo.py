@@ -151,8 +151,107 @@ for _ in range(600):
     pts.append((15 + 0.1 * math.cos(a), -6 + 0.1 * math.sin(a), rng.uniform(0, 5), 0.8))
 write(os.path.join(B, "pointclouds", "street-0000.bin"), b"".join(struct.pack("<4f", *p) for p in pts))
 
-# Camera image for the point cloud frame (sensor fusion demo).
-c, _ = street(640, 400, 21, [(300, 330, 1.3, (200, 40, 40))], [], [(90, 1.0)])
+# Camera images for the point clouds (sensor fusion): the same scene the points sample, ray cast
+# through the manifest's camera (pinhole, fx = fy = 520, cx = 320, cy = 200, 1.6 m up, looking
+# along +x), so projected points and cuboids land on the objects in the picture.
+CAM_POS = (0.0, 0.0, 1.6)
+
+
+def ray_box(o, d, center, size, yaw):
+    """Distance and world normal where the ray o + t d enters a box turned by yaw about z."""
+    c, s_ = math.cos(-yaw), math.sin(-yaw)
+    ox, oy, oz = o[0] - center[0], o[1] - center[1], o[2] - center[2]
+    lo = (ox * c - oy * s_, ox * s_ + oy * c, oz)
+    ld = (d[0] * c - d[1] * s_, d[0] * s_ + d[1] * c, d[2])
+    half = (size[0] / 2, size[1] / 2, size[2] / 2)
+    t0, t1, axis = -1e9, 1e9, 0
+    for k in range(3):
+        if abs(ld[k]) < 1e-12:
+            if abs(lo[k]) > half[k]:
+                return None
+            continue
+        a, b = (-half[k] - lo[k]) / ld[k], (half[k] - lo[k]) / ld[k]
+        if a > b:
+            a, b = b, a
+        if a > t0:
+            t0, axis = a, k
+        t1 = min(t1, b)
+        if t0 > t1:
+            return None
+    if t0 <= 0:
+        return None
+    n = [0.0, 0.0, 0.0]
+    n[axis] = -1.0 if ld[axis] > 0 else 1.0
+    cy_, sy = math.cos(yaw), math.sin(yaw)
+    world_n = (n[0] * cy_ - n[1] * sy, n[0] * sy + n[1] * cy_, n[2])
+    local_hit = (lo[0] + t0 * ld[0], lo[1] + t0 * ld[1], lo[2] + t0 * ld[2])
+    return t0, world_n, local_hit
+
+
+def camera_image(seed, ground_slope, wall_y, wall_height, cars, pole):
+    """cars: (center, size, yaw, colour); pole: (x, y, height)."""
+    r = random.Random(seed)
+    w, h, f, cx, cy = 640, 400, 520.0, 320.0, 200.0
+    light = (0.4, -0.5, 0.77)
+    c = Canvas(w, h)
+    for v in range(h):
+        for u in range(w):
+            xc, yc = (u + 0.5 - cx) / f, (v + 0.5 - cy) / f
+            d = (1.0, -xc, -yc)
+            best, col, normal = 1e9, None, (0.0, 0.0, 1.0)
+            # Ground z = slope * x.
+            denom = d[2] - ground_slope * d[0]
+            if denom < -1e-9:
+                t = (ground_slope * CAM_POS[0] - CAM_POS[2]) / denom
+                x, y = CAM_POS[0] + t * d[0], CAM_POS[1] + t * d[1]
+                if abs(y) <= wall_y:
+                    best, normal = t, (-ground_slope, 0.0, 1.0)
+                    if abs(y) > 7.0:
+                        col = (150, 148, 140)  # pavement
+                    elif abs(y - 1.2) < 0.1 and (x % 6.0) < 3.0:
+                        col = (235, 230, 200)  # lane marks
+                    else:
+                        col = (78, 80, 86)  # asphalt
+            # The wall (a facade with windows) at y = wall_y.
+            if d[1] > 1e-9:
+                t = (wall_y - CAM_POS[1]) / d[1]
+                x, z = CAM_POS[0] + t * d[0], CAM_POS[2] + t * d[2]
+                if t < best and 0.0 <= z <= wall_height and abs(x) <= 30.0:
+                    best, normal = t, (0.0, -1.0, 0.0)
+                    window = (x % 4.0) > 1.5 and (x % 4.0) < 3.0 and (z % 3.0) > 1.0 and (z % 3.0) < 2.3 and z > 2.0
+                    col = (90, 110, 130) if window else (196, 170, 132)
+            for (center, size, yaw, body) in cars:
+                hit = ray_box(CAM_POS, d, center, size, yaw)
+                if hit and hit[0] < best:
+                    best, normal, (lx, ly, lz) = hit
+                    top = lz > size[2] / 2 - 1e-3
+                    if lz < -size[2] / 2 + 0.35:
+                        col = (30, 30, 32)  # wheels and sills
+                    elif not top and lz > size[2] * 0.1 and abs(lx) < size[0] * 0.3:
+                        col = (120, 160, 185)  # windows
+                    else:
+                        col = body
+            if pole:
+                px, py, ph = pole
+                hit = ray_box(CAM_POS, d, (px, py, ph / 2), (0.2, 0.2, ph), 0.0)
+                if hit and hit[0] < best:
+                    best, normal, _ = hit
+                    col = (120, 124, 128)
+            if col is None:
+                t = v / h
+                c.set(u, v, (int(120 + 60 * t), int(170 + 40 * t), int(235 - 5 * t)))
+                continue
+            nl = math.sqrt(sum(k * k for k in normal))
+            lambert = max(0.0, sum(a * b for a, b in zip(normal, light)) / nl)
+            shade = 0.55 + 0.45 * lambert
+            n = r.randint(-5, 5)
+            c.set(u, v, tuple(max(0, min(255, int(k * shade) + n)) for k in col))
+    return c
+
+
+CAR_RED, CAR_BLUE, CAR_WHITE = (190, 35, 35), (40, 70, 180), (225, 225, 230)
+c = camera_image(21, 0.01, 12.0, 8.0, [((6.0, -3.0, 0.8), (4.4, 1.9, 1.6), 0.2, CAR_RED),
+                                       ((-8.0, 4.0, 0.75), (4.0, 1.8, 1.5), -0.1, CAR_BLUE)], (15.0, -6.0, 5.0))
 to_jpeg(c.png(), os.path.join(B, "pointclouds", "camera-front-0000.jpg"))
 
 def s3(key):
@@ -284,10 +383,13 @@ for f in range(4):
     pts += box_points(seq_rng, 900, (7.0, 4.0, 0.75), (4.0, 1.8, 1.5), -0.1)
     name = f"frame-{f:02d}.bin"
     write(os.path.join(B, "pointclouds", "street-seq", name), b"".join(struct.pack("<4f", *p) for p in pts))
+    c = camera_image(40 + f, 0.0, 10.0, 6.0, [((-9.0 + 4.0 * f, -3.0, 0.8), (4.4, 1.9, 1.6), 0.05 * f, CAR_WHITE),
+                                              ((7.0, 4.0, 0.75), (4.0, 1.8, 1.5), -0.1, CAR_RED)], None)
+    to_jpeg(c.png(), os.path.join(B, "pointclouds", "street-seq", f"camera-front-{f:02d}.jpg"))
     seq_frames.append({"frame-no": f, "unix-timestamp": 1700000100 + f * 0.1, "frame": name, "format": "binary/xyzi",
                        "ego-vehicle-pose": {"position": {"x": 0, "y": 0, "z": 0}, "heading": {"qx": 0, "qy": 0, "qz": 0, "qw": 1}},
                        "prefix": s3("pointclouds/"),
-                       "images": [{"image-path": "camera-front-0000.jpg", "unix-timestamp": 1700000100 + f * 0.1, "fx": 520.0, "fy": 520.0, "cx": 320.0, "cy": 200.0,
+                       "images": [{"image-path": f"street-seq/camera-front-{f:02d}.jpg", "unix-timestamp": 1700000100 + f * 0.1, "fx": 520.0, "fy": 520.0, "cx": 320.0, "cy": 200.0,
                                    "position": {"x": 0, "y": 0, "z": 1.6}, "heading": {"qx": -0.5, "qy": 0.5, "qz": -0.5, "qw": 0.5}, "camera-model": "pinhole"}]})
 write(os.path.join(B, "pointclouds", "street-seq.json"), json.dumps({"seq-no": 1, "prefix": s3("pointclouds/street-seq/"), "number-of-frames": len(seq_frames), "frames": seq_frames}, indent=2) + "\n")
 write(os.path.join(B, "manifests", "pointcloud-seq.manifest"), jsonl([{"source-ref": s3("pointclouds/street-seq.json")}]))

@@ -189,6 +189,30 @@ pub const DEMO_FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq.json"),
     ),
     (
+        "workspace/groundwork-demo/pointclouds/street-seq/camera-front-00.jpg",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/camera-front-00.jpg"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/camera-front-01.jpg",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/camera-front-01.jpg"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/camera-front-02.jpg",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/camera-front-02.jpg"
+        ),
+    ),
+    (
+        "workspace/groundwork-demo/pointclouds/street-seq/camera-front-03.jpg",
+        include_bytes!(
+            "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/camera-front-03.jpg"
+        ),
+    ),
+    (
         "workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin",
         include_bytes!(
             "../../assets/demo/workspace/groundwork-demo/pointclouds/street-seq/frame-00.bin"

@@ -303,3 +303,53 @@ fn screenshots() {
     let image = h.render().expect("a wgpu adapter");
     image.save(out.join("cloud-task.png")).unwrap();
 }
+
+/// The demo's camera pictures show the scene its clouds sample: points inside the car cuboids,
+/// projected through each manifest camera with our sensor maths, land on that car's colour in
+/// the picture. The pictures are ray cast by `assets/demo/make_demo.py` with its own camera
+/// code, so this also checks our reading of Ground Truth's camera pose (a picture drawn
+/// without the cloud, as the demo's first one was, fails it).
+#[test]
+fn demo_camera_pictures_agree_with_the_clouds() {
+    use groundwork::geometry::sensor::{Intrinsics, SensorCamera, pose_isometry};
+    use groundwork::store::demo_files::DEMO_FILES;
+
+    let file = |rel: &str| -> &'static [u8] {
+        DEMO_FILES.iter().find(|(p, _)| p.ends_with(rel)).map(|(_, b)| *b).unwrap()
+    };
+    let camera_of = |image: &Value| {
+        let n = |k: &str| image[k].as_f64().unwrap();
+        let (p, h) = (&image["position"], &image["heading"]);
+        let pose = pose_isometry(
+            ["x", "y", "z"].map(|k| p[k].as_f64().unwrap()),
+            ["qx", "qy", "qz", "qw"].map(|k| h[k].as_f64().unwrap()),
+        );
+        let k = Intrinsics::pinhole(n("fx"), n("fy"), n("cx"), n("cy"));
+        SensorCamera::new(k, nalgebra::Isometry3::identity(), pose)
+    };
+    let line = file("manifests/pointcloud.manifest").split(|&b| b == b'\n').next().unwrap();
+    let manifest: Value = serde_json::from_slice(line).unwrap();
+    let single = &manifest["source-ref-metadata"]["images"][0];
+    let seq: Value = serde_json::from_slice(file("pointclouds/street-seq.json")).unwrap();
+    let last = &seq["frames"][3]["images"][0];
+    // Red body (shaded or lit), and the white car's body (grey in shade, never the asphalt).
+    let red = |c: [i32; 3]| c[0] > c[1] + 60 && c[0] > c[2] + 60;
+    let white = |c: [i32; 3]| c.iter().all(|&v| v > 105) && c[2] - c[0] < 25;
+    type IsCar<'a> = &'a dyn Fn([i32; 3]) -> bool;
+    let cases: [(&str, &Value, Point3<f64>, IsCar); 3] = [
+        ("pointclouds/camera-front-0000.jpg", single, Point3::new(6.0, -3.0, 0.6), &red),
+        ("pointclouds/street-seq/camera-front-03.jpg", last, Point3::new(7.0, 4.0, 0.55), &red),
+        ("pointclouds/street-seq/camera-front-03.jpg", last, Point3::new(4.5, -2.5, 0.6), &white),
+    ];
+    for (picture, image, inside_car, is_car) in cases {
+        assert!(picture.ends_with(image["image-path"].as_str().unwrap()), "{picture}");
+        let rgb = image::load_from_memory(file(picture)).unwrap().to_rgb8();
+        let px = camera_of(image).project(inside_car).unwrap();
+        assert!(px.x >= 0.0 && px.y >= 0.0, "{picture}: {inside_car} projects off the picture");
+        let pixel = rgb.get_pixel(px.x as u32, px.y as u32).0.map(i32::from);
+        assert!(
+            is_car(pixel),
+            "{picture}: {inside_car} projects to {px}, where the picture is {pixel:?}"
+        );
+    }
+}
