@@ -319,6 +319,32 @@ fn verification_job_chained_from_a_finished_job() {
 }
 
 #[test]
+fn a_click_anywhere_on_a_job_card_opens_the_job() {
+    let fx = Fixture::new();
+    let mut m = fx.monitor_harness(MonitorState::new());
+    m.run();
+    assert!(shows(&m, "Select a job"));
+    // The card's task type line, not its name button.
+    let at = m.get_by_label("Bounding box").rect().center();
+    m.hover_at(at);
+    m.step();
+    for pressed in [true, false] {
+        m.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    m.run();
+    assert!(shows(&m, "Stop job"), "street-boxes opened");
+    assert!(shows(&m, "Bounding box · street-boxes"));
+    // Nothing labeled or answered yet: the charts say so instead of drawing empty axes.
+    assert!(shows(&m, "No consolidated labels yet."));
+    assert!(shows(&m, "No answers yet."));
+}
+
+#[test]
 fn stopping_a_job_from_the_monitor() {
     let fx = Fixture::new();
     let mut m = fx.monitor_harness(MonitorState::with_selected("street-boxes"));

@@ -459,20 +459,13 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
                 .stroke(egui::Stroke::new(1.0, if selected { theme::ACCENT } else { theme::LINE }))
                 .corner_radius(theme::RADIUS)
                 .inner_margin(theme::SPACE);
-            frame.show(ui, |ui| {
+            let mut clicked = false;
+            let card = frame.show(ui, |ui| {
                 ui.set_width(ui.available_width());
                 ui.horizontal(|ui| {
-                    if ui
+                    clicked |= ui
                         .add(egui::Button::selectable(selected, RichText::new(name).strong()))
-                        .clicked()
-                    {
-                        state.selected = Some(name.clone());
-                        state.detail = None;
-                        state.output = None;
-                        state.message = None;
-                        state.confirm_stop = false;
-                        state.load_detail(backend, name);
-                    }
+                        .clicked();
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         ui.label(
                             RichText::new(status_text(status))
@@ -490,6 +483,22 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
                 );
                 ui.label(RichText::new(counters_text(&row.summary.label_counters)).small());
             });
+            // The whole card selects its job, not only the name.
+            let card = ui
+                .interact(
+                    card.response.rect,
+                    ui.scope_id().with(("job-card", name)),
+                    egui::Sense::click(),
+                )
+                .on_hover_cursor(egui::CursorIcon::PointingHand);
+            if clicked || card.clicked() {
+                state.selected = Some(name.clone());
+                state.detail = None;
+                state.output = None;
+                state.message = None;
+                state.confirm_stop = false;
+                state.load_detail(backend, name);
+            }
             ui.add_space(theme::SPACE * 0.5);
         }
     });
@@ -702,10 +711,21 @@ fn detail_ui(
     action
 }
 
+/// Where a plot goes while it has nothing to show: the plot's size, a quiet frame and why (an
+/// empty chart's axes, -1 to 1 around nothing, only confuse).
+fn empty_plot(ui: &mut egui::Ui, why: &str) {
+    let size = egui::vec2(ui.available_width(), theme::PLOT_HEIGHT);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    ui.painter().rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+    let text = egui::Label::new(RichText::new(why).color(theme::TEXT_WEAK));
+    ui.put(egui::Rect::from_center_size(rect.center(), egui::vec2(rect.width(), 20.0)), text);
+}
+
 fn labels_plot_ui(ui: &mut egui::Ui, detail: &JobDetail) {
     ui.label(RichText::new("Labels per class").color(theme::TEXT_WEAK));
     if detail.labels_per_class.iter().all(|(_, n)| *n == 0) {
-        ui.weak("No consolidated labels yet.");
+        empty_plot(ui, "No consolidated labels yet.");
+        return;
     }
     let bars: Vec<Bar> = detail
         .labels_per_class
@@ -739,7 +759,8 @@ fn throughput_plot_ui(ui: &mut egui::Ui, detail: &JobDetail) {
             .color(theme::TEXT_WEAK),
     );
     if detail.submissions_ms.is_empty() {
-        ui.weak("No answers yet.");
+        empty_plot(ui, "No answers yet.");
+        return;
     }
     let start = detail
         .created_at_ms
