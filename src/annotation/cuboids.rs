@@ -1114,6 +1114,26 @@ impl CuboidDocument {
         }
     }
 
+    /// A copy without the undo history (what a draft save needs; the history can hold hundreds
+    /// of copies of the content).
+    pub fn without_history(&self) -> Self {
+        Self {
+            kind: self.kind,
+            audit: self.audit,
+            labels: self.labels.clone(),
+            frame_attribute_specs: self.frame_attribute_specs.clone(),
+            frames: self.frames.clone(),
+            content: self.content.clone(),
+            initial: self.initial.clone(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            coalesce: None,
+            revision: self.revision,
+            interpolate: self.interpolate,
+            rng: self.rng.clone(),
+        }
+    }
+
     /// The draft: the content, plus the view setting that changes what is exported.
     pub fn to_draft(&self) -> Value {
         json!({

@@ -277,7 +277,21 @@ impl PointSegDocument {
 
     /// A copy without undo history (what a draft save needs).
     pub fn without_history(&self) -> Self {
-        Self { undo: Vec::new(), redo: Vec::new(), stroke: None, ..self.clone() }
+        // Field by field: `..self.clone()` would copy the whole history first.
+        Self {
+            classes: self.classes.clone(),
+            labels: self.labels.clone(),
+            counts: self.counts.clone(),
+            mode: self.mode,
+            initial: self.initial.clone(),
+            frame_specs: self.frame_specs.clone(),
+            frame_values: self.frame_values.clone(),
+            initial_frame_values: self.initial_frame_values.clone(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            stroke: None,
+            revision: self.revision,
+        }
     }
 
     fn recount(&mut self) {

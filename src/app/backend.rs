@@ -160,6 +160,78 @@ pub struct OpenedTask {
 /// task that writes them.
 pub type DraftWriter<D> = (mpsc::Sender<(DraftKey, D)>, tokio::task::JoinHandle<()>);
 
+/// What the worker is told when drafts can no longer be saved.
+pub const DRAFTS_STOPPED: &str = "Drafts cannot be saved: the sync engine stopped.";
+
+/// One open task's autosave, the same for every task screen: each new revision of the document
+/// goes, without blocking the UI, to its [`DraftWriter`], which serialises it off the UI thread
+/// and hands it to the sync engine (saved locally at once, synced when online). When the worker
+/// leaves the task or the app closes, [`DraftSaver::close`] queues the last revision, waiting
+/// for room, so no change is dropped for a full queue.
+pub struct DraftSaver<D> {
+    key: DraftKey,
+    saved_revision: u64,
+    writer: Option<DraftWriter<D>>,
+}
+
+impl<D: Send + 'static> DraftSaver<D> {
+    /// A saver for the draft `key` of a document now at `revision` (already saved: it was just
+    /// opened or restored); `writer` is `None` without a workspace (nothing is saved).
+    pub fn new(writer: Option<DraftWriter<D>>, key: DraftKey, revision: u64) -> Self {
+        Self { key, saved_revision: revision, writer }
+    }
+
+    /// True when `revision` was handed to the writer (or there is nowhere to save).
+    pub fn is_saved(&self, revision: u64) -> bool {
+        self.writer.is_none() || revision == self.saved_revision
+    }
+
+    /// Hands `revision` to the writer, `document()` building it only when it is new and there
+    /// is room. Never blocks: with the queue full it is offered again next frame.
+    /// `Err(DRAFTS_STOPPED)` when the writer has ended.
+    pub fn offer(
+        &mut self,
+        revision: u64,
+        document: impl FnOnce() -> D,
+    ) -> Result<(), &'static str> {
+        let Some((writer, _)) = &self.writer else { return Ok(()) };
+        if revision == self.saved_revision {
+            return Ok(());
+        }
+        match writer.try_reserve() {
+            Ok(permit) => {
+                permit.send((self.key.clone(), document()));
+                self.saved_revision = revision;
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Full(())) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(())) => Err(DRAFTS_STOPPED),
+        }
+    }
+
+    /// Ends the autosave: `revision` (unless `finished`, or already saved) is queued, waiting
+    /// for room, and the writer closed. The returned future ends once the writer has handed
+    /// everything to the sync engine; `None` when there was no writer.
+    pub fn close(
+        &mut self,
+        revision: u64,
+        finished: bool,
+        document: impl FnOnce() -> D,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let (writer, task) = self.writer.take()?;
+        let last =
+            (!finished && revision != self.saved_revision).then(|| (self.key.clone(), document()));
+        self.saved_revision = revision;
+        Some(async move {
+            if let Some(item) = last {
+                let _ = writer.send(item).await;
+            }
+            drop(writer);
+            let _ = task.await;
+        })
+    }
+}
+
 /// What a background operation reports.
 #[derive(Debug)]
 pub enum Reply {
@@ -920,4 +992,100 @@ async fn load_reference(
         _ => notes.push(format!("The earlier label `{}` is not boxes or a mask.", pair.attribute)),
     }
     Ok(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::sync::Mutex;
+
+    fn key() -> DraftKey {
+        DraftKey {
+            s3_output_path: ObjectPath::parse("s3://bucket/output/").unwrap(),
+            job_name: "job".into(),
+            worker: "w".into(),
+            object_id: 0,
+            kms_key_id: None,
+        }
+    }
+
+    /// A writer whose queue holds one document and that takes nothing until `open` is notified;
+    /// what it takes lands in the returned list.
+    fn slow_writer(open: Arc<tokio::sync::Notify>) -> (DraftWriter<u64>, Arc<Mutex<Vec<u64>>>) {
+        let (tx, mut rx) = mpsc::channel::<(DraftKey, u64)>(1);
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        let task = tokio::spawn(async move {
+            open.notified().await;
+            while let Some((_, doc)) = rx.recv().await {
+                sink.lock().unwrap().push(doc);
+            }
+        });
+        ((tx, task), got)
+    }
+
+    #[test]
+    fn a_full_queue_delays_a_revision_and_closing_never_drops_the_last() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let open = Arc::new(tokio::sync::Notify::new());
+            let (writer, got) = slow_writer(open.clone());
+            let mut saver = DraftSaver::new(Some(writer), key(), 0);
+            assert!(saver.is_saved(0));
+            let mut built = Vec::new();
+            saver
+                .offer(1, || {
+                    built.push(1);
+                    1
+                })
+                .unwrap();
+            assert!(saver.is_saved(1));
+            // The queue is full: revision 2 waits (and is not even built).
+            saver
+                .offer(2, || {
+                    built.push(2);
+                    2
+                })
+                .unwrap();
+            assert!(!saver.is_saved(2));
+            assert_eq!(built, [1]);
+            // Leaving at revision 3: it is queued, waiting for room, and the writer ends.
+            let closing = saver.close(3, false, || 3).unwrap();
+            open.notify_one();
+            closing.await;
+            assert_eq!(*got.lock().unwrap(), [1, 3]);
+        });
+    }
+
+    #[test]
+    fn nothing_is_queued_for_a_finished_task_or_a_saved_revision() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            for (revision, finished) in [(5, true), (0, false)] {
+                let open = Arc::new(tokio::sync::Notify::new());
+                let (writer, got) = slow_writer(open.clone());
+                let mut saver = DraftSaver::new(Some(writer), key(), 0);
+                let closing = saver.close(revision, finished, || revision).unwrap();
+                open.notify_one();
+                closing.await;
+                assert!(got.lock().unwrap().is_empty(), "{revision} {finished}");
+            }
+        });
+    }
+
+    #[test]
+    fn a_stopped_writer_is_reported_and_no_workspace_saves_nothing() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (tx, rx) = mpsc::channel::<(DraftKey, u64)>(1);
+            drop(rx);
+            let mut saver = DraftSaver::new(Some((tx, tokio::spawn(async {}))), key(), 0);
+            assert_eq!(saver.offer(1, || 1), Err(DRAFTS_STOPPED));
+            let mut none = DraftSaver::<u64>::new(None, key(), 0);
+            assert!(none.is_saved(7));
+            assert_eq!(none.offer(7, || unreachable!()), Ok(()));
+            assert!(none.close(7, false, || 7).is_none());
+        });
+    }
 }

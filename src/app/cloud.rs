@@ -8,6 +8,7 @@
 //! Part of `app`: may use every layer below it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::path::Path;
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use std::sync::mpsc as std_mpsc;
 use nalgebra::Isometry3;
 
 use super::backend::{
-    ClaimedLine, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line, job_context,
-    read_text, task_type_of,
+    ClaimedLine, DraftSaver, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line,
+    job_context, read_text, task_type_of,
 };
 use super::{GroundworkApp, Screen};
 use crate::annotation::cuboids::{CuboidDocument, CuboidTaskKind, FrameInfo};
@@ -35,7 +36,6 @@ use crate::render::points::PointUploadOptions;
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
 use crate::store::outbox::Drafts;
-use crate::store::sync::SyncError;
 use crate::store::{ObjectPath, ObjectStore};
 use crate::ui::task::TaskAction;
 use crate::ui::task::cloud::{
@@ -514,7 +514,8 @@ pub struct CloudSession {
     loader: FrameLoader,
     frames: BTreeMap<usize, LoadedFrame>,
     errors: BTreeMap<usize, String>,
-    saved_revision: u64,
+    /// The autosave.
+    drafts: DraftSaver<CuboidDocument>,
     accepted_at_ms: i64,
     active_ms: i64,
     last_input_ms: i64,
@@ -527,6 +528,20 @@ impl CloudSession {
     /// The document.
     pub fn document(&self) -> &CuboidDocument {
         &self.task.document
+    }
+
+    /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
+    pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let doc = &self.task.document;
+        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
+    }
+
+    /// Hands the document's new revision, if any, to the autosave (never blocks).
+    fn autosave(&mut self) {
+        let doc = &self.task.document;
+        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+            self.notice = Some(e.into());
+        }
     }
 
     /// The document, for tests and benchmarks that edit it directly.
@@ -638,7 +653,12 @@ impl GroundworkApp {
             loader,
             frames: BTreeMap::new(),
             errors: BTreeMap::new(),
-            saved_revision: task.document.revision(),
+            drafts: self.draft_saver(
+                &task.claim,
+                task.document.revision(),
+                4,
+                CuboidDocument::to_draft,
+            ),
             accepted_at_ms: now,
             active_ms: 0,
             last_input_ms: now,
@@ -674,14 +694,14 @@ impl GroundworkApp {
         let frame = s.frames.get(&s.view.frame);
         let actions = cloud_task_ui(ui, &mut s.view, &mut s.task.document, frame, &chrome);
         if !s.finished && !s.view.dragging {
-            self.save_cloud_draft(s);
+            s.autosave();
         }
         let mut leave = false;
         for action in actions {
             match action {
                 TaskAction::Submit => leave |= self.submit_cloud(s),
                 TaskAction::StopAndResume => {
-                    self.save_cloud_draft(s);
+                    self.keep_closing(s.close_drafts());
                     self.left_to_resume();
                     leave = true;
                 }
@@ -698,22 +718,6 @@ impl GroundworkApp {
         }
         ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
         leave
-    }
-
-    /// Hands the draft to the sync engine when the document changed (retried next frame when
-    /// the engine is busy).
-    pub(super) fn save_cloud_draft(&self, s: &mut CloudSession) {
-        let Some(ws) = &self.workspace else { return };
-        if s.task.document.revision() == s.saved_revision {
-            return;
-        }
-        match ws.sync.save_draft(s.task.claim.draft_key.clone(), s.task.document.to_draft()) {
-            Ok(()) => s.saved_revision = s.task.document.revision(),
-            Err(SyncError::Busy) => {}
-            Err(SyncError::Stopped) => {
-                s.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
-            }
-        }
     }
 
     /// Submits through the outbox. Returns true when the screen should close.

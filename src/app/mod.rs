@@ -32,7 +32,7 @@ use crate::ui::theme;
 use crate::ui::widgets::SyncBadge;
 use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
-use backend::{Backend, OpenedTask, OpenedWorkspace, Reply};
+use backend::{Backend, DraftSaver, OpenedTask, OpenedWorkspace, Reply, TaskClaim};
 use recent::RecentWorkspace;
 
 /// Work the app leaves running when it is dropped (the last draft save); wait on it before the
@@ -113,16 +113,14 @@ pub fn run(config: AppConfig) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
 }
 
-/// The draft writer's channel and task.
-type DraftWriter = backend::DraftWriter<Document>;
-
 /// The open task.
 struct TaskSession {
     task: OpenedTask,
     view: TaskView,
     tiles: ImageTiles,
     tiles_generation: u64,
-    saved_revision: u64,
+    /// The autosave.
+    drafts: DraftSaver<Document>,
     accepted_at_ms: i64,
     active_ms: i64,
     last_input_ms: i64,
@@ -157,7 +155,6 @@ pub struct GroundworkApp {
     /// Requests sent whose reply has not been handled yet.
     pending: usize,
     workspace: Option<OpenedWorkspace>,
-    draft_writer: Option<DraftWriter>,
     recent: Vec<RecentWorkspace>,
     recent_labels: Vec<String>,
     home: HomeState,
@@ -193,7 +190,6 @@ impl GroundworkApp {
             replies,
             pending: 0,
             workspace: None,
-            draft_writer: None,
             recent: Vec::new(),
             recent_labels: Vec::new(),
             home: HomeState::default(),
@@ -368,8 +364,6 @@ impl GroundworkApp {
                         "Welcome! The demo workspace was created with a few jobs to try.".into(),
                     );
                 }
-                self.draft_writer =
-                    Some(self.backend.spawn_draft_writer(ws.sync.clone(), 4, Document::to_draft));
                 self.workspace = Some(ws);
                 self.refresh_jobs();
             }
@@ -486,7 +480,7 @@ impl GroundworkApp {
         let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         TaskSession {
             view: TaskView::new(task.document.template()),
-            saved_revision: task.document.revision(),
+            drafts: self.draft_saver(&task.claim, task.document.revision(), 4, Document::to_draft),
             tiles,
             tiles_generation: 0,
             accepted_at_ms: now,
@@ -652,15 +646,21 @@ impl GroundworkApp {
         };
         let actions = task::task_ui(ui, &mut s.view, &mut s.task.document, &chrome);
         // Autosave: every change goes to the local draft at once (after a stroke ends).
-        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none() {
-            self.save_draft(s);
+        if !s.finished && s.view.drag.is_none() {
+            let doc = &s.task.document;
+            if let Err(e) = s.drafts.offer(doc.revision(), || doc.without_history()) {
+                s.notice = Some(e.into());
+            }
         }
         let mut leave = false;
         for action in actions {
             match action {
                 TaskAction::Submit => leave |= self.submit(s),
                 TaskAction::StopAndResume => {
-                    self.save_draft(s);
+                    let doc = &s.task.document;
+                    self.keep_closing(
+                        s.drafts.close(doc.revision(), s.finished, || doc.without_history()),
+                    );
                     self.left_to_resume();
                     leave = true;
                 }
@@ -686,21 +686,6 @@ impl GroundworkApp {
         }
         ui.ctx().request_repaint_after(Duration::from_secs(1));
         leave
-    }
-
-    /// Hands the document to the draft writer (never blocks; retried next frame when full).
-    fn save_draft(&self, s: &mut TaskSession) {
-        let Some((writer, _)) = &self.draft_writer else { return };
-        if s.task.document.revision() == s.saved_revision {
-            return;
-        }
-        match writer.try_send((s.task.claim.draft_key.clone(), s.task.document.without_history())) {
-            Ok(()) => s.saved_revision = s.task.document.revision(),
-            Err(mpsc::error::TrySendError::Full(_)) => {}
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                s.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
-            }
-        }
     }
 
     /// Submits through the outbox. Returns true when the task screen should close.
@@ -782,51 +767,63 @@ impl eframe::App for GroundworkApp {
 }
 
 impl Drop for GroundworkApp {
-    /// Hands the open task's unsaved changes to the draft writer and leaves a task that waits
-    /// until they are saved ([`AppConfig::exit_tasks`]).
+    /// Hands the open task's unsaved changes to its autosave and leaves a task that waits until
+    /// they are saved and the sync engine has taken them ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
-        let mut screen = std::mem::replace(&mut self.screen, Screen::Home);
-        if let Screen::Cloud(s) = &mut screen
-            && !s.finished
-        {
-            self.save_cloud_draft(s);
-        }
-        self.screen = screen;
-        if let Screen::PointSeg(s) = &mut self.screen {
-            s.close(&self.config.exit_tasks);
-        }
-        let video = match &mut self.screen {
-            Screen::Video(s) => video::take_exit_draft(s),
-            _ => None,
-        };
-        let Some((writer, writer_task)) = self.draft_writer.take() else { return };
-        let last = match &self.screen {
-            Screen::Task(s) if !s.finished && s.task.document.revision() != s.saved_revision => {
-                Some((s.task.claim.draft_key.clone(), s.task.document.without_history()))
+        let closing = match &mut self.screen {
+            Screen::Task(s) => {
+                let doc = &s.task.document;
+                s.drafts.close(doc.revision(), s.finished, || doc.without_history()).map(boxed)
             }
-            _ => None,
+            Screen::Video(s) => s.close_drafts().map(boxed),
+            Screen::PointSeg(s) => s.close_drafts().map(boxed),
+            Screen::Cloud(s) => s.close_drafts().map(boxed),
+            Screen::Home | Screen::Author(_) => None,
         };
         let sync = self.workspace.as_ref().map(|w| w.sync.clone());
         let handle = self.backend.runtime().spawn(async move {
-            if let Some(item) = last {
-                let _ = writer.send(item).await;
+            if let Some(closing) = closing {
+                closing.await;
             }
-            if let Some((video_writer, video_task, video_last)) = video {
-                if let Some(item) = video_last {
-                    let _ = video_writer.send(item).await;
-                }
-                drop(video_writer);
-                let _ = video_task.await;
-            }
-            // Wait for the writer to hand everything to the engine (it ends once its channel is
-            // closed and drained), then for the engine to have processed it (the flush is queued
-            // behind the saves).
-            drop(writer);
-            let _ = writer_task.await;
+            // The engine handles requests in order: the flush is queued behind the saves.
             if let Some(sync) = sync {
                 let _ = sync.flush().await;
             }
         });
         self.config.exit_tasks.push(handle);
+    }
+}
+
+type Closing = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+fn boxed(f: impl std::future::Future<Output = ()> + Send + 'static) -> Closing {
+    Box::pin(f)
+}
+
+impl GroundworkApp {
+    /// The autosave of a task just claimed (saving nothing without a workspace). `capacity`
+    /// bounds the revisions waiting to be serialised.
+    fn draft_saver<D: Send + 'static>(
+        &self,
+        claim: &TaskClaim,
+        revision: u64,
+        capacity: usize,
+        to_draft: fn(&D) -> serde_json::Value,
+    ) -> DraftSaver<D> {
+        let writer = self
+            .workspace
+            .as_ref()
+            .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), capacity, to_draft));
+        DraftSaver::new(writer, claim.draft_key.clone(), revision)
+    }
+
+    /// Lets a closed autosave finish in the background (the app waits for it at exit).
+    fn keep_closing(
+        &self,
+        closing: Option<impl std::future::Future<Output = ()> + Send + 'static>,
+    ) {
+        if let Some(closing) = closing {
+            self.config.exit_tasks.push(self.backend.runtime().spawn(closing));
+        }
     }
 }

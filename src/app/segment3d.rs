@@ -5,14 +5,13 @@
 //! thread, the screen ([`crate::ui::task::segment3d`]) with the cloud uploaded to the GPU once on a
 //! worker thread, ordered draft saves, submit, release and decline.
 
+use std::future::Future;
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::GroundworkApp;
 use super::backend::{
-    ClaimedLine, DraftWriter, JobContext, Reply, TaskClaim, TaskError, claim_or_resume,
+    ClaimedLine, DraftSaver, JobContext, Reply, TaskClaim, TaskError, claim_or_resume,
     claimed_line, job_context, task_type_of,
 };
 use crate::annotation::point_seg::{self, AuditMode, PointSegDocument};
@@ -188,8 +187,6 @@ async fn load_earlier(
     Ok(document.with_earlier(labels, &attributes)?)
 }
 
-type SegDraftWriter = DraftWriter<PointSegDocument>;
-
 /// The open segmentation task and its screen.
 pub struct PointSegSession {
     /// The task.
@@ -198,7 +195,8 @@ pub struct PointSegSession {
     pub view: Option<Segment3dView>,
     upload: Option<std_mpsc::Receiver<Result<GpuPointCloud, String>>>,
     status: String,
-    saved_revision: u64,
+    /// The autosave.
+    drafts: DraftSaver<PointSegDocument>,
     accepted_at_ms: i64,
     active_ms: i64,
     last_input_ms: i64,
@@ -206,7 +204,6 @@ pub struct PointSegSession {
     busy: bool,
     /// Set once submitted, released or declined: no more draft saves.
     pub(super) finished: bool,
-    writer: Option<SegDraftWriter>,
 }
 
 impl std::fmt::Debug for PointSegSession {
@@ -229,34 +226,20 @@ impl PointSegSession {
         }
     }
 
-    /// Hands the unsaved changes to the draft writer, closes it, and leaves its task in
-    /// `exit` (the app is closing).
-    pub(super) fn close(&mut self, exit: &super::ExitTasks) {
-        let Some((writer, task)) = self.writer.take() else { return };
-        let last = (!self.finished && self.task.document.revision() != self.saved_revision)
-            .then(|| (self.task.claim.draft_key.clone(), self.task.document.without_history()));
-        if let Some(item) = last
-            && writer.try_send(item).is_err()
-        {
-            tracing::warn!("the last segmentation draft could not be queued at exit");
-        }
-        drop(writer);
-        exit.push(task);
+    /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
+    pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let doc = &self.task.document;
+        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
     }
 
-    fn save_draft(&mut self) {
-        let Some((writer, _)) = &self.writer else { return };
-        if self.finished || self.task.document.revision() == self.saved_revision {
+    /// Hands the document's new revision, if any, to the autosave (never blocks).
+    fn autosave(&mut self) {
+        if self.finished {
             return;
         }
-        match writer
-            .try_send((self.task.claim.draft_key.clone(), self.task.document.without_history()))
-        {
-            Ok(()) => self.saved_revision = self.task.document.revision(),
-            Err(mpsc::error::TrySendError::Full(_)) => {}
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
-            }
+        let doc = &self.task.document;
+        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+            self.notice = Some(e.into());
         }
     }
 }
@@ -304,11 +287,9 @@ impl GroundworkApp {
                     .to_owned(),
             ),
         };
-        let writer = self.workspace.as_ref().map(|ws| {
-            self.backend.spawn_draft_writer(ws.sync.clone(), 2, PointSegDocument::to_draft)
-        });
+        let drafts =
+            self.draft_saver(&task.claim, task.document.revision(), 2, PointSegDocument::to_draft);
         PointSegSession {
-            saved_revision: task.document.revision(),
             task,
             view,
             upload,
@@ -319,7 +300,7 @@ impl GroundworkApp {
             notice,
             busy: false,
             finished: false,
-            writer,
+            drafts,
         }
     }
 
@@ -362,7 +343,7 @@ impl GroundworkApp {
             None => no_gpu_ui(ui, &chrome),
         };
         if !s.task.document.in_stroke() {
-            s.save_draft();
+            s.autosave();
         }
         let mut leave = false;
         for action in actions {
@@ -370,7 +351,7 @@ impl GroundworkApp {
                 TaskAction::Submit => leave |= self.submit_point_seg(s),
                 TaskAction::StopAndResume => {
                     s.task.document.end_stroke();
-                    s.save_draft();
+                    self.keep_closing(s.close_drafts());
                     self.left_to_resume();
                     leave = true;
                 }
@@ -384,10 +365,6 @@ impl GroundworkApp {
                 TaskAction::DismissNotice => s.notice = None,
                 TaskAction::AdjustImage { .. } => {}
             }
-        }
-        if leave {
-            // The writer finishes the saves it holds, then ends.
-            s.writer = None;
         }
         ui.ctx().request_repaint_after(Duration::from_secs(1));
         leave

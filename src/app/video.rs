@@ -6,10 +6,9 @@
 //! Store calls run on the runtime; frames are read and decoded by the [`FrameCache`]'s threads;
 //! the UI thread only uploads decoded tiles.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::mpsc;
 
 use crate::annotation::video::{VideoDocument, VideoSetup, video_mode};
 use crate::formats::output::{Label, OutputLine};
@@ -18,14 +17,14 @@ use crate::job::TaskType;
 use crate::store::ObjectPath;
 use crate::store::clock::Clock;
 use crate::store::jobs::Jobs;
-use crate::store::outbox::{DraftKey, Drafts};
+use crate::store::outbox::Drafts;
 use crate::ui::task::TaskAction;
 use crate::ui::task::video::{VideoChrome, VideoView, video_task_ui};
 use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
 use super::GroundworkApp;
 use super::backend::{
-    ClaimedLine, DraftWriter, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line,
+    ClaimedLine, DraftSaver, Reply, TaskClaim, TaskError, claim_or_resume, claimed_line,
     job_context, read_text, task_type_of,
 };
 use super::frames::{FrameCache, FrameCacheConfig, FrameSource, FrameState, FrameStats};
@@ -181,8 +180,6 @@ async fn open(
     })
 }
 
-type VideoDraftWriter = DraftWriter<VideoDocument>;
-
 /// An open video task: what the video screen edits and shows.
 pub struct VideoSession {
     /// The task.
@@ -194,7 +191,8 @@ pub struct VideoSession {
     /// The frame whose tiles are uploaded.
     tiles_frame: Option<usize>,
     frame_status: String,
-    saved_revision: u64,
+    /// The autosave.
+    drafts: DraftSaver<VideoDocument>,
     accepted_at_ms: i64,
     active_ms: i64,
     last_input_ms: i64,
@@ -202,7 +200,6 @@ pub struct VideoSession {
     busy: bool,
     /// Set once submitted, released or declined: no more draft saves.
     finished: bool,
-    writer: Option<VideoDraftWriter>,
 }
 
 impl std::fmt::Debug for VideoSession {
@@ -230,6 +227,20 @@ impl VideoSession {
     /// The frame cache's counters.
     pub fn cache_stats(&self) -> FrameStats {
         self.cache.stats()
+    }
+
+    /// Hands the document's new revision, if any, to the autosave (never blocks).
+    fn autosave(&mut self) {
+        let doc = &self.task.document;
+        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+            self.notice = Some(e.into());
+        }
+    }
+
+    /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
+    pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let doc = &self.task.document;
+        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
     }
 
     /// Uploads the current frame's tiles once it is decoded (keeping the last frame meanwhile).
@@ -303,10 +314,6 @@ impl GroundworkApp {
             FrameCacheConfig::default(),
             Some(Arc::new(move || repaint.request_repaint())),
         );
-        let writer = self
-            .workspace
-            .as_ref()
-            .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), 4, VideoDocument::to_draft));
         let now = self.config.clock.now_ms();
         let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         let mut session = VideoSession {
@@ -315,14 +322,18 @@ impl GroundworkApp {
             tiles: None,
             tiles_frame: None,
             frame_status: "Loading frame 1…".into(),
-            saved_revision: task.document.revision(),
+            drafts: self.draft_saver(
+                &task.claim,
+                task.document.revision(),
+                4,
+                VideoDocument::to_draft,
+            ),
             accepted_at_ms: now,
             active_ms: 0,
             last_input_ms: now,
             notice,
             busy: false,
             finished: false,
-            writer,
             task,
         };
         session.sync_frame(ctx);
@@ -364,15 +375,15 @@ impl GroundworkApp {
             s.sync_frame(ui.ctx());
             ui.ctx().request_repaint();
         }
-        if !s.finished && s.task.document.revision() != s.saved_revision && s.view.drag.is_none() {
-            save_video_draft(s);
+        if !s.finished && s.view.drag.is_none() {
+            s.autosave();
         }
         let mut leave = false;
         for action in actions {
             match action {
                 TaskAction::Submit => leave |= self.submit_video(s),
                 TaskAction::StopAndResume => {
-                    save_video_draft(s);
+                    self.keep_closing(s.close_drafts());
                     self.left_to_resume();
                     leave = true;
                 }
@@ -414,35 +425,4 @@ impl GroundworkApp {
             },
         )
     }
-}
-
-/// Hands the document to the session's draft writer (never blocks; retried next frame).
-fn save_video_draft(s: &mut VideoSession) {
-    let Some((writer, _)) = &s.writer else { return };
-    if s.task.document.revision() == s.saved_revision {
-        return;
-    }
-    match writer.try_send((s.task.claim.draft_key.clone(), s.task.document.without_history())) {
-        Ok(()) => s.saved_revision = s.task.document.revision(),
-        Err(mpsc::error::TrySendError::Full(_)) => {}
-        Err(mpsc::error::TrySendError::Closed(_)) => {
-            s.notice = Some("Drafts cannot be saved: the sync engine stopped.".into());
-        }
-    }
-}
-
-/// What an open video session leaves at exit: its draft writer, the writer's task, and the last
-/// unsaved draft.
-pub(super) type ExitDraft = (
-    mpsc::Sender<(DraftKey, VideoDocument)>,
-    tokio::task::JoinHandle<()>,
-    Option<(DraftKey, VideoDocument)>,
-);
-
-/// At exit: the last unsaved draft of an open video session and its writer, to wait on.
-pub(super) fn take_exit_draft(s: &mut VideoSession) -> Option<ExitDraft> {
-    let (writer, task) = s.writer.take()?;
-    let last = (!s.finished && s.task.document.revision() != s.saved_revision)
-        .then(|| (s.task.claim.draft_key.clone(), s.task.document.without_history()));
-    Some((writer, task, last))
 }

@@ -129,6 +129,42 @@ fn label_and_submit(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
     responses[0]["answers"][0]["answerContent"].clone()
 }
 
+/// Closing the app mid-task keeps the cuboid: the last revision is queued to the autosave at
+/// exit, and the next start resumes the same object with it.
+#[test]
+fn a_dropped_app_resumes_its_cuboid_draft() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    {
+        let mut h = harness(&env, [1400.0, 860.0]);
+        start(&mut h, JOB);
+        top_view_on_car(&mut h);
+        h.key_press(Key::N);
+        h.run_steps(1);
+        click_world(&mut h, along_car(-2.1));
+        click_world(&mut h, along_car(2.1));
+        assert_eq!(h.state().cloud_session().unwrap().document().content().objects.len(), 1);
+        h.run_steps(2);
+        // A last edit, then the app closes before another frame could autosave it.
+        let doc = h.state_mut().cloud_session_mut().unwrap().document_mut();
+        let (id, _) = doc.objects_at(0)[0];
+        doc.set_class(id, 1).unwrap();
+    }
+    env.runtime.block_on(env.config.exit_tasks.wait(Duration::from_secs(10)));
+
+    let mut h = harness(&env, [1400.0, 860.0]);
+    start(&mut h, JOB);
+    let doc = h.state().cloud_session().unwrap().document();
+    assert_eq!(doc.content().objects.len(), 1, "the cuboid came back from the draft");
+    let (id, cuboid) = doc.objects_at(0)[0];
+    assert!((cuboid.yaw - 0.2).abs() < 0.01, "{cuboid:?}");
+    let class = doc.content().objects.get(&id).map(|o| o.class);
+    assert_eq!(class, Some(1), "the last edit (car → pole), made just before closing, was kept");
+    assert!(!doc.can_undo(), "history starts fresh");
+}
+
 #[test]
 fn label_a_cuboid_and_submit_the_answer() {
     if !gpu_available() {
