@@ -91,16 +91,20 @@ fn along_car(u: f64) -> Point3<f64> {
     Point3::new(6.0 + u * yaw.cos(), -3.0 + u * yaw.sin(), 1.6)
 }
 
+/// New cuboid (N) on the parked car, seen from the top: a click at its back, one at its front.
+fn place_car_cuboid(h: &mut Harness<'_, GroundworkApp>) {
+    h.key_press(Key::N);
+    h.run_steps(1);
+    click_world(h, along_car(-2.1));
+    click_world(h, along_car(2.1));
+}
+
 /// Labels the parked car and submits; returns the worker response's answerContent.
 fn label_and_submit(env: &Env, h: &mut Harness<'_, GroundworkApp>) -> Value {
     start(h, JOB);
     top_view_on_car(h);
 
-    // New cuboid: back, then front of the car.
-    h.key_press(Key::N);
-    h.run_steps(1);
-    click_world(h, along_car(-2.1));
-    click_world(h, along_car(2.1));
+    place_car_cuboid(h);
     let doc = h.state().cloud_session().unwrap().document();
     assert_eq!(doc.content().objects.len(), 1, "a cuboid was created");
     let (id, first) = doc.objects_at(0)[0];
@@ -141,10 +145,7 @@ fn a_dropped_app_resumes_its_cuboid_draft() {
         let mut h = harness(&env, [1400.0, 860.0]);
         start(&mut h, JOB);
         top_view_on_car(&mut h);
-        h.key_press(Key::N);
-        h.run_steps(1);
-        click_world(&mut h, along_car(-2.1));
-        click_world(&mut h, along_car(2.1));
+        place_car_cuboid(&mut h);
         assert_eq!(h.state().cloud_session().unwrap().document().content().objects.len(), 1);
         h.run_steps(2);
         // A last edit, then the app closes before another frame could autosave it.
@@ -315,10 +316,7 @@ fn screenshots() {
     let mut h = harness(&env, [1500.0, 900.0]);
     start(&mut h, JOB);
     top_view_on_car(&mut h);
-    h.key_press(Key::N);
-    h.run_steps(1);
-    click_world(&mut h, along_car(-2.1));
-    click_world(&mut h, along_car(2.1));
+    place_car_cuboid(&mut h);
     h.key_press_modifiers(Modifiers::ALT, Key::O);
     h.run_steps(2);
     {
