@@ -137,6 +137,7 @@ impl eframe::App for BenchApp {
                 resumed: false,
             },
             frame_status: "",
+            ready: &[true],
         };
         cloud_task_ui(ui, &mut self.view, &mut self.doc, Some(&self.frame), &chrome);
     }

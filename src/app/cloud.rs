@@ -682,6 +682,8 @@ impl GroundworkApp {
             Some(e) => format!("This frame could not be loaded: {e}"),
             None => "Loading the point cloud…".to_owned(),
         };
+        let ready: Vec<bool> =
+            (0..s.task.frames.len()).map(|f| s.frames.contains_key(&f)).collect();
         let chrome = CloudChrome {
             header: s.task.claim.header(
                 now,
@@ -690,6 +692,7 @@ impl GroundworkApp {
                 s.busy,
             ),
             frame_status: &frame_status,
+            ready: &ready,
         };
         let frame = s.frames.get(&s.view.frame);
         let actions = cloud_task_ui(ui, &mut s.view, &mut s.task.document, frame, &chrome);

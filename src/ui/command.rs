@@ -505,6 +505,12 @@ pub mod cuboid {
     pub const PREVIOUS_FRAME: Command = cmd("Previous frame", key(Key::Comma));
     /// The next frame.
     pub const NEXT_FRAME: Command = cmd("Next frame", key(Key::Period));
+    /// The first frame.
+    pub const FIRST_FRAME: Command = cmd("First frame", key(Key::Home));
+    /// The last frame.
+    pub const LAST_FRAME: Command = cmd("Last frame", key(Key::End));
+    /// Plays the sequence (or pauses it).
+    pub const PLAY: Command = cmd("Play / pause", key(Key::Space));
     /// Frames the selected cuboid in the 3D view.
     pub const FOCUS: Command = cmd("Focus selection", key(Key::Z));
     /// Next point colour mode.
@@ -534,6 +540,9 @@ pub mod cuboid {
         NEXT_LABEL,
         PREVIOUS_FRAME,
         NEXT_FRAME,
+        FIRST_FRAME,
+        LAST_FRAME,
+        PLAY,
         FOCUS,
         COLOR_MODE,
         CAMERA_POINTS,

@@ -338,6 +338,48 @@ fn screenshots() {
     image.save(out.join("cloud-task.png")).unwrap();
 }
 
+/// The sequence's timeline: last and first frame, jump to a typed frame, and play, which steps
+/// through the frames as they load and stops at the end.
+#[test]
+fn the_sequence_timeline_jumps_and_plays() {
+    if !gpu_available() {
+        return;
+    }
+    let env = env();
+    let mut h = harness(&env, [1400.0, 860.0]);
+    start(&mut h, "street-tracking");
+    let frame = |h: &Harness<'_, GroundworkApp>| h.state().cloud_session().unwrap().view.frame;
+    assert!(h.query_by_label("Timeline").is_some());
+    h.get_by_role_and_label(Role::Button, "Last frame").click();
+    h.run_steps(2);
+    assert_eq!(frame(&h), 3);
+    h.get_by_role_and_label(Role::Button, "First frame").click();
+    h.run_steps(2);
+    assert_eq!(frame(&h), 0);
+    // The jump-to-frame field (the screen's one text field).
+    h.get_by_role(Role::TextInput).click();
+    h.run_steps(1);
+    h.get_by_role(Role::TextInput).type_text("3");
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Go to frame").click();
+    h.run_steps(2);
+    assert_eq!(frame(&h), 2, "typed frame numbers count from 1");
+    h.get_by_role_and_label(Role::Button, "First frame").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Play").click();
+    h.run_steps(1);
+    assert!(h.state().cloud_session().unwrap().view.playing);
+    h.run_steps(1);
+    assert!(h.query_by_label("Pause").is_some(), "the button says what it does now");
+    let start = Instant::now();
+    while h.state().cloud_session().unwrap().view.playing {
+        assert!(start.elapsed() < Duration::from_secs(60), "playing did not reach the end");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(frame(&h), 3, "played to the last frame, then stopped");
+}
+
 /// The demo's camera pictures show the scene its clouds sample: points inside the car cuboids,
 /// projected through each manifest camera with our sensor maths, land on that car's colour in
 /// the picture. The pictures are ray cast by `assets/demo/make_demo.py` with its own camera

@@ -37,6 +37,9 @@ use crate::ui::command::{self, all, cuboid as cmd};
 use crate::ui::theme;
 use crate::ui::viewport3d::{PickHit, Viewport3d, Viewport3dGpu};
 use crate::ui::widgets;
+use crate::ui::widgets::timeline::{
+    self, TimelineAction, TimelineCommands, TimelineModel, TimelineState,
+};
 
 /// Height of the strip of side views (points).
 const SIDE_STRIP_HEIGHT: f32 = 230.0;
@@ -215,6 +218,12 @@ pub struct CloudView {
     pub dragging: bool,
     /// A message about the last action (e.g. why an edit was refused).
     pub status: Option<String>,
+    /// True while the sequence plays.
+    pub playing: bool,
+    /// When the last frame was shown while playing (`egui` input time, seconds).
+    played_at: Option<f64>,
+    /// The timeline's jump-to-frame field.
+    timeline: TimelineState,
     pending_click: Option<PendingClick>,
     side_drag: Option<SideDrag>,
     side_cache: SideCache,
@@ -252,6 +261,9 @@ impl CloudView {
             camera_cuboids: true,
             dragging: false,
             status: None,
+            playing: false,
+            played_at: None,
+            timeline: TimelineState::default(),
             pending_click: None,
             side_drag: None,
             side_cache: SideCache::default(),
@@ -283,6 +295,9 @@ pub struct CloudChrome<'a> {
     pub header: TaskHeader<'a>,
     /// What is shown while the frame loads (or why it failed).
     pub frame_status: &'a str,
+    /// Per frame: true when it is loaded and can show at once (the timeline marks these, and
+    /// playing waits for them).
+    pub ready: &'a [bool],
 }
 
 /// The whole 3D task screen. `frame` is the current frame's data once loaded.
@@ -317,7 +332,8 @@ pub fn cloud_task_ui(
         actions.push(TaskAction::DismissNotice);
     }
     if doc.kind().is_sequence() && frame_count > 1 {
-        frame_bar(ui, view, doc);
+        frame_bar(ui, view, doc, chrome.ready);
+        playback(&ctx, view, chrome.ready, frame_count);
     }
     egui::Panel::left("cloud-side")
         .exact_size(theme::SIDE_PANEL_WIDTH + 20.0)
@@ -434,6 +450,18 @@ fn keyboard(
     }
     if cmd::PREVIOUS_FRAME.pressed(ctx) {
         view.go_to_frame(view.frame.saturating_sub(1));
+    }
+    if doc.kind().is_sequence() {
+        let last = doc.frames().len().saturating_sub(1);
+        if cmd::FIRST_FRAME.pressed(ctx) {
+            view.go_to_frame(0);
+        }
+        if cmd::LAST_FRAME.pressed(ctx) {
+            view.go_to_frame(last);
+        }
+        if cmd::PLAY.pressed(ctx) {
+            toggle_play(view, last + 1);
+        }
     }
     if cmd::KEYFRAME.pressed(ctx)
         && let Some(id) = view.selected
@@ -622,8 +650,39 @@ fn top_bar(
     }
 }
 
-fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {
+/// The 3D timeline buttons: Ground Truth's `,` and `.` step frames.
+const TIMELINE_COMMANDS: TimelineCommands = TimelineCommands {
+    first: cmd::FIRST_FRAME,
+    previous: cmd::PREVIOUS_FRAME,
+    play: cmd::PLAY,
+    next: cmd::NEXT_FRAME,
+    last: cmd::LAST_FRAME,
+};
+
+/// Frames per second while playing (lidar sequences are commonly 10 Hz).
+const PLAY_FPS: f64 = 10.0;
+
+/// The sequence's timeline (the video task's widget): frame numbers, which frames are loaded
+/// and labeled, the selected object's span and keyframes, the current frame, play, jump to a
+/// frame; and the interpolation switch.
+fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, ready: &[bool]) {
     let count = doc.frames().len();
+    let mut labeled = vec![false; count];
+    for f in doc.keyframe_frames() {
+        if let Some(slot) = labeled.get_mut(f) {
+            *slot = true;
+        }
+    }
+    let selected = view.selected.and_then(|id| doc.object(id));
+    for (f, slot) in labeled.iter_mut().enumerate() {
+        *slot |= doc.content().objects.values().any(|o| (o.start..=o.end).contains(&f));
+    }
+    let present: Vec<usize> = selected.map(|o| (o.start..=o.end).collect()).unwrap_or_default();
+    let keyframes: Vec<usize> = match view.selected {
+        Some(id) => (0..count).filter(|&f| doc.is_keyframe(id, f)).collect(),
+        None => Vec::new(),
+    };
+    let color = selected.map_or(theme::TEXT_WEAK, |o| theme::label_color(o.class));
     egui::Panel::bottom("cloud-frames")
         .frame(
             egui::Frame::new()
@@ -631,73 +690,64 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument) {
                 .inner_margin(egui::Margin::symmetric(theme::SPACE as i8 * 2, theme::SPACE as i8)),
         )
         .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if command::button(ui, &cmd::PREVIOUS_FRAME, view.frame > 0) {
-                    view.go_to_frame(view.frame - 1);
-                }
-                if command::button(ui, &cmd::NEXT_FRAME, view.frame + 1 < count) {
-                    view.go_to_frame(view.frame + 1);
-                }
-                ui.label(RichText::new(format!("Frame {} / {count}", view.frame + 1)).strong());
-                let mut interpolate = doc.interpolates();
-                if ui
-                    .checkbox(&mut interpolate, "Interpolate")
-                    .on_hover_text("Cuboids between keyframes follow them in time")
-                    .changed()
-                {
-                    doc.set_interpolate(interpolate);
-                }
-                ui.add_space(theme::SPACE);
-                // The bar: one cell per frame; keyframes of any object marked, the selected
-                // object's span and keyframes stronger.
-                let width = ui.available_width().max(40.0);
-                let (rect, response) =
-                    ui.allocate_exact_size(vec2(width, 22.0), Sense::click_and_drag());
-                response.widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::Slider, true, "Frame bar")
-                });
-                let painter = ui.painter_at(rect);
-                painter.rect_filled(rect, 3.0, theme::CANVAS);
-                let cell = rect.width() / count as f32;
-                let x_of = |f: usize| rect.left() + cell * f as f32;
-                if let Some(o) = view.selected.and_then(|id| doc.object(id)) {
-                    let span =
-                        Rect::from_x_y_ranges(x_of(o.start)..=x_of(o.end + 1), rect.y_range());
-                    painter.rect_filled(
-                        span,
-                        3.0,
-                        theme::with_alpha(theme::label_color(o.class), 0.25),
-                    );
-                }
-                for f in doc.keyframe_frames() {
-                    let selected_key = view.selected.is_some_and(|id| doc.is_keyframe(id, f));
-                    let color = if selected_key {
-                        theme::ERROR
-                    } else {
-                        theme::with_alpha(theme::ERROR, 0.45)
-                    };
-                    let x = x_of(f) + cell * 0.5;
-                    painter.line_segment(
-                        [Pos2::new(x, rect.top() + 3.0), Pos2::new(x, rect.bottom() - 3.0)],
-                        Stroke::new(if selected_key { 3.0 } else { 2.0 }, color),
-                    );
-                }
-                let current =
-                    Rect::from_x_y_ranges(x_of(view.frame)..=x_of(view.frame + 1), rect.y_range());
-                painter.rect_stroke(
-                    current,
-                    2.0,
-                    Stroke::new(2.0, theme::ACCENT),
-                    egui::StrokeKind::Inside,
-                );
-                if let Some(pos) = response.interact_pointer_pos()
-                    && (response.clicked() || response.dragged())
-                {
-                    let f = ((pos.x - rect.left()) / cell).floor().max(0.0) as usize;
+            let model = TimelineModel {
+                commands: &TIMELINE_COMMANDS,
+                frame_count: count,
+                current: view.frame,
+                playing: view.playing,
+                keyframes: &keyframes,
+                present: &present,
+                labeled: &labeled,
+                ready,
+                color,
+            };
+            match timeline::timeline_ui(ui, &mut view.timeline, &model) {
+                Some(TimelineAction::Seek(f)) => {
+                    view.playing = false;
                     view.go_to_frame(f.min(count - 1));
                 }
-            });
+                Some(TimelineAction::TogglePlay) => toggle_play(view, count),
+                None => {}
+            }
+            let mut interpolate = doc.interpolates();
+            if ui
+                .checkbox(&mut interpolate, "Interpolate between keyframes")
+                .on_hover_text(
+                    "Cuboids on frames between two keyframes follow them in time; off, they \
+                     keep the previous keyframe's box",
+                )
+                .changed()
+            {
+                doc.set_interpolate(interpolate);
+            }
         });
+}
+
+fn toggle_play(view: &mut CloudView, count: usize) {
+    view.playing = !view.playing;
+    view.played_at = None;
+    if view.playing && view.frame + 1 >= count {
+        view.go_to_frame(0);
+    }
+}
+
+/// Advances while playing, never past a frame that has not loaded yet.
+fn playback(ctx: &egui::Context, view: &mut CloudView, ready: &[bool], count: usize) {
+    if !view.playing {
+        return;
+    }
+    if view.frame + 1 >= count {
+        view.playing = false;
+        return;
+    }
+    let now = ctx.input(|i| i.time);
+    let interval = 1.0 / PLAY_FPS;
+    let due = view.played_at.is_none_or(|t| now - t >= interval);
+    if due && ready.get(view.frame + 1).copied().unwrap_or(false) {
+        view.go_to_frame(view.frame + 1);
+        view.played_at = Some(now);
+    }
+    ctx.request_repaint_after(std::time::Duration::from_secs_f64(interval / 2.0));
 }
 
 // --- side panel -----------------------------------------------------------------------------

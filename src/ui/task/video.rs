@@ -228,6 +228,7 @@ pub fn video_task_ui(
         )
         .show(ui, |ui| {
             let model = TimelineModel {
+                commands: &timeline::VIDEO_COMMANDS,
                 frame_count: count,
                 current: view.frame,
                 playing: view.playing,

@@ -1,4 +1,4 @@
-//! The frame timeline of video-frame tasks: play and pause, first/previous/next/last frame, a
+//! The frame timeline of video-frame and 3D point-cloud sequence tasks: play and pause, first/previous/next/last frame, a
 //! jump-to-frame field, and a strip with one cell per frame that shows which frames are decoded,
 //! which carry labels, where the selected instance is (a band) and its keyframes (diamonds), and
 //! the current frame (a cursor). Clicking or dragging on the strip seeks.
@@ -8,12 +8,38 @@
 
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, pos2, vec2};
 
-use crate::ui::command::{self, video};
+use crate::ui::command::{self, Command, video};
 use crate::ui::theme;
+
+/// The timeline's buttons, with the shortcuts of the screen that shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineCommands {
+    /// To the first frame.
+    pub first: Command,
+    /// One frame back.
+    pub previous: Command,
+    /// Play or pause.
+    pub play: Command,
+    /// One frame on.
+    pub next: Command,
+    /// To the last frame.
+    pub last: Command,
+}
+
+/// The video task's timeline buttons.
+pub const VIDEO_COMMANDS: TimelineCommands = TimelineCommands {
+    first: video::FIRST_FRAME,
+    previous: video::PREVIOUS_FRAME,
+    play: video::PLAY,
+    next: video::NEXT_FRAME,
+    last: video::LAST_FRAME,
+};
 
 /// What the timeline shows.
 #[derive(Debug, Clone, Copy)]
 pub struct TimelineModel<'a> {
+    /// Its buttons.
+    pub commands: &'a TimelineCommands,
     /// Frames in the sequence.
     pub frame_count: usize,
     /// The current frame (0-based).
@@ -26,7 +52,7 @@ pub struct TimelineModel<'a> {
     pub present: &'a [usize],
     /// Per frame: true when any shape is on it.
     pub labeled: &'a [bool],
-    /// Per frame: true when it is decoded and ready to show.
+    /// Per frame: true when it is decoded (or loaded) and ready to show.
     pub ready: &'a [bool],
     /// The selected instance's colour.
     pub color: Color32,
@@ -62,23 +88,24 @@ pub fn timeline_ui(
     let mut action = None;
     let last = model.frame_count.saturating_sub(1);
     ui.horizontal(|ui| {
-        if command::button(ui, &video::FIRST_FRAME, model.current > 0) {
+        let commands = model.commands;
+        if command::button(ui, &commands.first, model.current > 0) {
             action = Some(TimelineAction::Seek(0));
         }
-        if command::button(ui, &video::PREVIOUS_FRAME, model.current > 0) {
+        if command::button(ui, &commands.previous, model.current > 0) {
             action = Some(TimelineAction::Seek(model.current.saturating_sub(1)));
         }
         let play = if model.playing { "Pause" } else { "Play" };
         let r = ui
             .add(egui::Button::new(RichText::new(play).strong()).min_size(vec2(64.0, 0.0)))
-            .on_hover_text(video::PLAY.hint(ui.ctx()));
+            .on_hover_text(commands.play.hint(ui.ctx()));
         if r.clicked() {
             action = Some(TimelineAction::TogglePlay);
         }
-        if command::button(ui, &video::NEXT_FRAME, model.current < last) {
+        if command::button(ui, &commands.next, model.current < last) {
             action = Some(TimelineAction::Seek((model.current + 1).min(last)));
         }
-        if command::button(ui, &video::LAST_FRAME, model.current < last) {
+        if command::button(ui, &commands.last, model.current < last) {
             action = Some(TimelineAction::Seek(last));
         }
         ui.separator();
@@ -111,7 +138,7 @@ pub fn timeline_ui(
             ui.label(RichText::new(e).color(theme::ERROR));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            legend(ui, theme::TEXT_WEAK, "decoded");
+            legend(ui, theme::TEXT_WEAK, "ready");
             legend(ui, theme::ACCENT, "labels");
             legend(ui, model.color, "keyframe");
         });
