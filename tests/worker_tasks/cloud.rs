@@ -368,11 +368,11 @@ fn the_sequence_timeline_jumps_and_plays() {
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "Play").click();
     h.run_steps(1);
-    assert!(h.state().cloud_session().unwrap().view.playing);
+    assert!(h.state().cloud_session().unwrap().view.playback.playing);
     h.run_steps(1);
     assert!(h.query_by_label("Pause").is_some(), "the button says what it does now");
     let start = Instant::now();
-    while h.state().cloud_session().unwrap().view.playing {
+    while h.state().cloud_session().unwrap().view.playback.playing {
         assert!(start.elapsed() < Duration::from_secs(60), "playing did not reach the end");
         h.step();
         std::thread::sleep(Duration::from_millis(20));

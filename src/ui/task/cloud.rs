@@ -38,7 +38,7 @@ use crate::ui::theme;
 use crate::ui::viewport3d::{PickHit, Viewport3d, Viewport3dGpu};
 use crate::ui::widgets;
 use crate::ui::widgets::timeline::{
-    self, TimelineAction, TimelineCommands, TimelineModel, TimelineState,
+    self, Playback, TimelineAction, TimelineCommands, TimelineModel, TimelineState,
 };
 
 /// Height of the strip of side views (points).
@@ -218,10 +218,8 @@ pub struct CloudView {
     pub dragging: bool,
     /// A message about the last action (e.g. why an edit was refused).
     pub status: Option<String>,
-    /// True while the sequence plays.
-    pub playing: bool,
-    /// When the last frame was shown while playing (`egui` input time, seconds).
-    played_at: Option<f64>,
+    /// Playing the sequence or not.
+    pub playback: Playback,
     /// The timeline's jump-to-frame field.
     timeline: TimelineState,
     pending_click: Option<PendingClick>,
@@ -261,8 +259,7 @@ impl CloudView {
             camera_cuboids: true,
             dragging: false,
             status: None,
-            playing: false,
-            played_at: None,
+            playback: Playback::default(),
             timeline: TimelineState::default(),
             pending_click: None,
             side_drag: None,
@@ -333,7 +330,9 @@ pub fn cloud_task_ui(
     }
     if doc.kind().is_sequence() && frame_count > 1 {
         frame_bar(ui, view, doc, chrome.ready);
-        playback(&ctx, view, chrome.ready, frame_count);
+        if let Some(f) = view.playback.tick(&ctx, view.frame, frame_count, chrome.ready, PLAY_FPS) {
+            view.go_to_frame(f);
+        }
     }
     egui::Panel::left("cloud-side")
         .exact_size(theme::SIDE_PANEL_WIDTH + 20.0)
@@ -694,7 +693,7 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, ready:
                 commands: &TIMELINE_COMMANDS,
                 frame_count: count,
                 current: view.frame,
-                playing: view.playing,
+                playing: view.playback.playing,
                 keyframes: &keyframes,
                 present: &present,
                 labeled: &labeled,
@@ -703,7 +702,7 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, ready:
             };
             match timeline::timeline_ui(ui, &mut view.timeline, &model) {
                 Some(TimelineAction::Seek(f)) => {
-                    view.playing = false;
+                    view.playback.playing = false;
                     view.go_to_frame(f.min(count - 1));
                 }
                 Some(TimelineAction::TogglePlay) => toggle_play(view, count),
@@ -724,30 +723,9 @@ fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, ready:
 }
 
 fn toggle_play(view: &mut CloudView, count: usize) {
-    view.playing = !view.playing;
-    view.played_at = None;
-    if view.playing && view.frame + 1 >= count {
-        view.go_to_frame(0);
+    if let Some(f) = view.playback.toggle(view.frame, count) {
+        view.go_to_frame(f);
     }
-}
-
-/// Advances while playing, never past a frame that has not loaded yet.
-fn playback(ctx: &egui::Context, view: &mut CloudView, ready: &[bool], count: usize) {
-    if !view.playing {
-        return;
-    }
-    if view.frame + 1 >= count {
-        view.playing = false;
-        return;
-    }
-    let now = ctx.input(|i| i.time);
-    let interval = 1.0 / PLAY_FPS;
-    let due = view.played_at.is_none_or(|t| now - t >= interval);
-    if due && ready.get(view.frame + 1).copied().unwrap_or(false) {
-        view.go_to_frame(view.frame + 1);
-        view.played_at = Some(now);
-    }
-    ctx.request_repaint_after(std::time::Duration::from_secs_f64(interval / 2.0));
 }
 
 // --- side panel -----------------------------------------------------------------------------

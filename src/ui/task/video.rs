@@ -28,7 +28,7 @@ use crate::ui::command::{self, all, video};
 use crate::ui::theme;
 use crate::ui::widgets;
 use crate::ui::widgets::overlay::{self, Grab, OverlayState, grab_at, pick, resize_box};
-use crate::ui::widgets::timeline::{self, TimelineAction, TimelineModel, TimelineState};
+use crate::ui::widgets::timeline::{self, Playback, TimelineAction, TimelineModel, TimelineState};
 use crate::ui::widgets::viewport::{ImageTiles, Viewport, ZOOM_STEP};
 
 /// Boxes smaller than this (image pixels, either side) are a click, not a box.
@@ -94,10 +94,8 @@ pub struct VideoView {
     pub drag: Option<VideoDrag>,
     /// Vertices of a polygon or polyline being drawn.
     pub pending: Vec<Point2>,
-    /// True while playing.
-    pub playing: bool,
-    /// When the last frame was shown while playing (`egui` input time, seconds).
-    played_at: Option<f64>,
+    /// Playing or not.
+    pub playback: Playback,
     /// The timeline's jump field.
     pub timeline: TimelineState,
     /// The frame range typed for the selected instance (delete, apply attributes).
@@ -124,8 +122,7 @@ impl Default for VideoView {
             active_class: 0,
             drag: None,
             pending: Vec::new(),
-            playing: false,
-            played_at: None,
+            playback: Playback::default(),
             timeline: TimelineState::default(),
             range_text: String::new(),
             frame_range_text: String::new(),
@@ -197,7 +194,11 @@ pub fn video_task_ui(
     if !typing {
         keyboard(&ctx, view, doc, chrome, &mut actions);
     }
-    playback(&ctx, view, chrome, count);
+    if let Some(f) =
+        view.playback.tick(&ctx, view.frame, count, chrome.ready, chrome.frames_per_second)
+    {
+        view.go_to(f, count);
+    }
 
     top_bar(ui, view, doc, chrome, &mut actions);
 
@@ -231,7 +232,7 @@ pub fn video_task_ui(
                 commands: &timeline::VIDEO_COMMANDS,
                 frame_count: count,
                 current: view.frame,
-                playing: view.playing,
+                playing: view.playback.playing,
                 keyframes: &keyframes,
                 present: &present,
                 labeled: &labeled,
@@ -240,7 +241,7 @@ pub fn video_task_ui(
             };
             match timeline::timeline_ui(ui, &mut view.timeline, &model) {
                 Some(TimelineAction::Seek(f)) => {
-                    view.playing = false;
+                    view.playback.playing = false;
                     view.go_to(f, count);
                 }
                 Some(TimelineAction::TogglePlay) => toggle_play(view, count),
@@ -291,30 +292,9 @@ pub fn video_task_ui(
 }
 
 fn toggle_play(view: &mut VideoView, count: usize) {
-    view.playing = !view.playing;
-    view.played_at = None;
-    if view.playing && view.frame + 1 >= count {
-        view.go_to(0, count);
+    if let Some(f) = view.playback.toggle(view.frame, count) {
+        view.go_to(f, count);
     }
-}
-
-/// Advances while playing, at the sequence's rate, never past a frame that is not decoded yet.
-fn playback(ctx: &egui::Context, view: &mut VideoView, chrome: &VideoChrome<'_>, count: usize) {
-    if !view.playing {
-        return;
-    }
-    let now = ctx.input(|i| i.time);
-    let interval = 1.0 / chrome.frames_per_second.clamp(1.0, 60.0);
-    let due = view.played_at.is_none_or(|t| now - t >= interval);
-    if view.frame + 1 >= count {
-        view.playing = false;
-        return;
-    }
-    if due && chrome.ready.get(view.frame + 1).copied().unwrap_or(false) {
-        view.go_to(view.frame + 1, count);
-        view.played_at = Some(now);
-    }
-    ctx.request_repaint_after(std::time::Duration::from_secs_f64(interval / 2.0));
 }
 
 fn selected_or_all(view: &VideoView, doc: &VideoDocument) -> Vec<TrackId> {
@@ -432,7 +412,7 @@ fn keyboard(
             view.go_to(k, count);
         }
     } else if video::NEXT_FRAME.pressed(ctx) {
-        view.playing = false;
+        view.playback.playing = false;
         view.go_to(view.frame + 1, count);
     }
     if video::PREVIOUS_KEYFRAME.pressed(ctx) {
@@ -440,7 +420,7 @@ fn keyboard(
             view.go_to(k, count);
         }
     } else if video::PREVIOUS_FRAME.pressed(ctx) {
-        view.playing = false;
+        view.playback.playing = false;
         view.go_to(view.frame.saturating_sub(1), count);
     }
     if video::FIRST_FRAME.pressed(ctx) {

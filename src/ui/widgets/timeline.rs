@@ -76,6 +76,53 @@ pub struct TimelineState {
     pub jump_error: Option<String>,
 }
 
+/// Playing a sequence: on or off, and when the last frame was shown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Playback {
+    /// True while playing.
+    pub playing: bool,
+    /// When the last frame was shown while playing (`egui` input time, seconds).
+    shown_at: Option<f64>,
+}
+
+impl Playback {
+    /// Starts or stops playing; returns the frame to go to (the first, when started on the
+    /// last frame).
+    pub fn toggle(&mut self, current: usize, count: usize) -> Option<usize> {
+        self.playing = !self.playing;
+        self.shown_at = None;
+        (self.playing && current + 1 >= count).then_some(0)
+    }
+
+    /// While playing: the frame to show now, if any (the next one, once `1 / fps` seconds have
+    /// passed and it is `ready`); stops at the last frame. Asks for the repaints it needs.
+    pub fn tick(
+        &mut self,
+        ctx: &egui::Context,
+        current: usize,
+        count: usize,
+        ready: &[bool],
+        fps: f64,
+    ) -> Option<usize> {
+        if !self.playing {
+            return None;
+        }
+        if current + 1 >= count {
+            self.playing = false;
+            return None;
+        }
+        let now = ctx.input(|i| i.time);
+        let interval = 1.0 / fps.clamp(1.0, 60.0);
+        ctx.request_repaint_after(std::time::Duration::from_secs_f64(interval / 2.0));
+        let due = self.shown_at.is_none_or(|t| now - t >= interval);
+        if due && ready.get(current + 1).copied().unwrap_or(false) {
+            self.shown_at = Some(now);
+            return Some(current + 1);
+        }
+        None
+    }
+}
+
 /// Height of the frame strip, in points.
 const STRIP_HEIGHT: f32 = 30.0;
 
