@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Event, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use groundwork::app::review::ReviewApp;
 use groundwork::formats::point_cloud::PointCloud;
 use groundwork::render::RenderContext;
@@ -272,4 +272,47 @@ fn corpus_laz_opens() {
     let done = harness.state().screen().cloud().unwrap();
     assert_eq!(done.cloud.len(), 1065);
     assert!(harness.query_by_label("1,065").is_some());
+}
+
+/// `groundwork view picture.png`: the picture fills the canvas (fit), the stats give its size,
+/// and the pointer's pixel is reported (column and row from the top-left).
+#[test]
+fn an_image_opens_fitted_and_reports_the_pixel_under_the_pointer() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("left-red-right-blue.png");
+    let picture = image::RgbImage::from_fn(400, 200, |x, _| {
+        if x < 200 { image::Rgb([220, 30, 30]) } else { image::Rgb([30, 30, 220]) }
+    });
+    picture.save(&path).unwrap();
+    let mut harness = open(ReviewInput::File(path));
+    assert!(harness.query_by_label("400 × 200 px").is_some());
+    assert!(harness.query_by_label("–").is_some(), "no pointer over the image yet");
+
+    // The canvas is what the side panel leaves; the fitted picture is centred in it.
+    let canvas = harness.ctx.content_rect();
+    let side = harness.get_by_label("Size").rect();
+    let left = side.right() + (canvas.right() - side.right()) * 0.25;
+    let right = side.right() + (canvas.right() - side.right()) * 0.75;
+    let mid_y = canvas.center().y;
+    let image = harness.render().unwrap();
+    let ppp = harness.ctx.pixels_per_point();
+    let at = |x: f32| image.get_pixel((x * ppp) as u32, (mid_y * ppp) as u32).0;
+    let (l, r) = (at(left + 40.0), at(right - 40.0));
+    assert!(l[0] > 150 && l[2] < 100, "left half is red: {l:?}");
+    assert!(r[2] > 150 && r[0] < 100, "right half is blue: {r:?}");
+
+    harness.hover_at(Pos2::new(left + 40.0, mid_y));
+    harness.run_steps(2);
+    // A label's text is its AccessKit value.
+    let text = harness
+        .query_all_by_label_contains("px")
+        .filter_map(|n| n.accesskit_node().value())
+        .find(|l| l.starts_with("x "))
+        .expect("the pointer's pixel");
+    let numbers: Vec<u32> =
+        text.split(|c: char| !c.is_ascii_digit()).filter_map(|t| t.parse().ok()).collect();
+    assert!(numbers.len() == 2 && numbers[0] < 200 && numbers[1].abs_diff(100) <= 2, "{text}");
 }

@@ -943,6 +943,8 @@ struct ImagePane {
     draw_view: Arc<Mutex<ImageDrawView>>,
     view: ImageView2d,
     fit_pending: bool,
+    /// The image pixel under the pointer.
+    hover_px: Option<[u32; 2]>,
 }
 
 impl ImagePane {
@@ -988,6 +990,7 @@ impl ImagePane {
             draw_view,
             view: ImageView2d::default(),
             fit_pending: true,
+            hover_px: None,
         }
     }
 
@@ -1026,6 +1029,12 @@ impl ImagePane {
                         ui.label(RichText::new("Zoom").color(theme::TEXT_WEAK));
                         ui.label(format!("{:.0}%", self.view.zoom * 100.0));
                         ui.end_row();
+                        ui.label(RichText::new("Pointer").color(theme::TEXT_WEAK));
+                        ui.label(match self.hover_px {
+                            Some([x, y]) => format!("x {x}, y {y} px"),
+                            None => "–".to_owned(),
+                        });
+                        ui.end_row();
                     });
                     if command_button(ui, &commands::FIT, true) {
                         self.fit_pending = true;
@@ -1060,6 +1069,17 @@ impl ImagePane {
             let d = response.drag_delta() * ppp;
             self.view.pan(Vector2::new(f64::from(d.x), f64::from(d.y)));
         }
+        // The image pixel under the pointer (column, row from the top-left), when on the image.
+        self.hover_px = response.hover_pos().and_then(|p| {
+            let screen = Point2::new(
+                f64::from((p.x - rect.min.x) * ppp),
+                f64::from((p.y - rect.min.y) * ppp),
+            );
+            let at = self.view.image_from_screen(screen);
+            let [w, h] = self.size_px.map(f64::from);
+            ((0.0..w).contains(&at.x) && (0.0..h).contains(&at.y))
+                .then(|| [at.x.floor() as u32, at.y.floor() as u32])
+        });
         if response.hovered() {
             let (scroll, pinch, pointer) =
                 ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta(), i.pointer.latest_pos()));
