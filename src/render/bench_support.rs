@@ -75,6 +75,9 @@ pub struct FrameComparison {
     pub bare_input_order: FrameTiming,
     /// Output size.
     pub size_px: [u32; 2],
+    /// Seconds [`PointCloudRenderer::upload`] took for the cloud (its k-d order and
+    /// coarse-to-fine chunks, the page copies, the buffers).
+    pub upload_secs: f64,
 }
 
 impl FrameComparison {
@@ -103,7 +106,9 @@ pub fn compare_frame_times(
         let target = OffscreenTarget::new(device, size_px[0], size_px[1]);
         let viewport = target.viewport();
         let renderer = PointCloudRenderer::new(device, queue, TargetFormat::OFFSCREEN);
+        let started = std::time::Instant::now();
         let gpu = renderer.upload(device, cloud, &PointUploadOptions::default())?;
+        let upload_secs = started.elapsed().as_secs_f64();
         let mut camera = Camera::standard(StandardView::Orbit);
         let (min, max) = gpu.bounds();
         camera.fit_to_bounds(min, max, viewport);
@@ -157,6 +162,7 @@ pub fn compare_frame_times(
             bare: timing(cloud.len(), cloud.len(), &bare_times),
             bare_input_order: timing(cloud.len(), cloud.len(), &input_order_times),
             size_px,
+            upload_secs,
         })
     })
 }
@@ -394,11 +400,12 @@ pub fn time_to_first_points(
 pub fn frame_table(rows: &[FrameComparison]) -> String {
     let mut out = String::from(
         "| points | size | PointCloudRenderer median (mean) ms | bare pass, same buffers, median \
-         (mean) ms | ratio | bare pass, input order, median ms |\n|---:|---|---:|---:|---:|---:|\n",
+         (mean) ms | ratio | bare pass, input order, median ms | upload s |\n\
+         |---:|---|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         out.push_str(&format!(
-            "| {} | {}×{} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.2} | {:.2} |\n",
+            "| {} | {}×{} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.2} | {:.2} | {:.2} |\n",
             row.renderer.points,
             row.size_px[0],
             row.size_px[1],
@@ -408,6 +415,7 @@ pub fn frame_table(rows: &[FrameComparison]) -> String {
             row.bare.mean_ms,
             row.ratio(),
             row.bare_input_order.median_ms,
+            row.upload_secs,
         ));
     }
     out

@@ -1204,7 +1204,11 @@ struct Leaf {
 fn coarse_to_fine_order(positions: &[[f32; 3]], chunk_points: usize) -> (Vec<u32>, Vec<Leaf>) {
     let mut order: Vec<u32> = (0..positions.len() as u32).collect();
     let mut leaves = Vec::new();
-    split_kd(&mut order, positions, chunk_points, &mut leaves);
+    // One scratch array for the whole build: each node uses its own range of it (fresh memory
+    // for every node cost more in page faults than the selection itself).
+    let mut keys = vec![0u64; order.len()];
+    split_kd(&mut order, &mut keys, positions, chunk_points, bounds(positions), &mut leaves);
+    drop(keys);
     // Reorder every leaf in parallel.
     let mut slices = Vec::with_capacity(leaves.len());
     let mut rest: &mut [u32] = &mut order;
@@ -1219,14 +1223,28 @@ fn coarse_to_fine_order(positions: &[[f32; 3]], chunk_points: usize) -> (Vec<u32
     (order, leaves)
 }
 
-fn split_kd(indices: &mut [u32], positions: &[[f32; 3]], chunk_points: usize, out: &mut Vec<Leaf>) {
-    let (min, max) = bounds_of(indices, positions);
+/// Splits `indices` at the median of the longest axis of `cell` (the node's box: exact at the
+/// root, then the parent's cut at the split plane) until at most `chunk_points` remain; the
+/// leaves get their exact bounds. The median is selected over one contiguous array of keys
+/// (the coordinate's order-preserving bits beside the index), not by looking every comparison
+/// up in `positions`: the k-d build was most of a 10M-point upload. `keys` is scratch space as
+/// long as `indices`.
+fn split_kd(
+    indices: &mut [u32],
+    keys: &mut [u64],
+    positions: &[[f32; 3]],
+    chunk_points: usize,
+    cell: ([f32; 3], [f32; 3]),
+    out: &mut Vec<Leaf>,
+) {
     if indices.len() <= chunk_points {
         if !indices.is_empty() {
+            let (min, max) = bounds_of(indices, positions);
             out.push(Leaf { len: indices.len(), min, max });
         }
         return;
     }
+    let (min, max) = cell;
     let extent = [max[0] - min[0], max[1] - min[1], max[2] - min[2]];
     let axis = if extent[0] >= extent[1] && extent[0] >= extent[2] {
         0
@@ -1236,17 +1254,40 @@ fn split_kd(indices: &mut [u32], positions: &[[f32; 3]], chunk_points: usize, ou
         2
     };
     let mid = indices.len() / 2;
-    indices.select_nth_unstable_by(mid, |&a, &b| {
-        positions[a as usize][axis].total_cmp(&positions[b as usize][axis])
+    keys.par_iter_mut().with_min_len(1 << 14).zip(indices.par_iter()).for_each(|(key, &i)| {
+        *key = u64::from(ordered_bits(positions[i as usize][axis])) << 32 | u64::from(i);
+    });
+    keys.select_nth_unstable(mid);
+    let split = from_ordered_bits((keys[mid] >> 32) as u32);
+    indices.par_iter_mut().with_min_len(1 << 14).zip(keys.par_iter()).for_each(|(slot, key)| {
+        *slot = *key as u32;
     });
     let (left, right) = indices.split_at_mut(mid);
+    let (left_keys, right_keys) = keys.split_at_mut(mid);
+    let (mut left_max, mut right_min) = (max, min);
+    left_max[axis] = split;
+    right_min[axis] = split;
     let (mut left_leaves, mut right_leaves) = (Vec::new(), Vec::new());
     rayon::join(
-        || split_kd(left, positions, chunk_points, &mut left_leaves),
-        || split_kd(right, positions, chunk_points, &mut right_leaves),
+        || split_kd(left, left_keys, positions, chunk_points, (min, left_max), &mut left_leaves),
+        || {
+            let cell = (right_min, max);
+            split_kd(right, right_keys, positions, chunk_points, cell, &mut right_leaves);
+        },
     );
     out.append(&mut left_leaves);
     out.append(&mut right_leaves);
+}
+
+/// `f32` bits whose unsigned order is `f32::total_cmp`'s.
+fn ordered_bits(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
+}
+
+/// The inverse of [`ordered_bits`].
+fn from_ordered_bits(b: u32) -> f32 {
+    f32::from_bits(if b >> 31 == 1 { b & 0x7fff_ffff } else { !b })
 }
 
 fn bounds_of(indices: &[u32], positions: &[[f32; 3]]) -> ([f32; 3], [f32; 3]) {
@@ -1388,6 +1429,22 @@ mod tests {
         assert_eq!(height_color(0.5), [0, 255, 0]);
         assert_eq!(height_color(0.75), [255, 255, 0]);
         assert_eq!(height_color(1.0), [255, 0, 0]);
+    }
+
+    #[test]
+    fn ordered_bits_sort_like_total_cmp_and_round_trip() {
+        let mut values =
+            [-f32::INFINITY, -1e30, -2.5, -0.0, 0.0, 1e-40, 1.0, 3.5, 1e30, f32::INFINITY];
+        let mut rng = fastrand::Rng::with_seed(3);
+        rng.shuffle(&mut values);
+        let mut by_bits = values;
+        by_bits.sort_by_key(|v| ordered_bits(*v));
+        let mut by_cmp = values;
+        by_cmp.sort_by(f32::total_cmp);
+        assert_eq!(by_bits.map(f32::to_bits), by_cmp.map(f32::to_bits));
+        for v in values {
+            assert_eq!(from_ordered_bits(ordered_bits(v)).to_bits(), v.to_bits());
+        }
     }
 
     #[test]
