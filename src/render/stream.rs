@@ -82,6 +82,9 @@ pub struct StreamedCloud {
     pub total_secs: f64,
 }
 
+/// Decoded pieces that may wait for their upload (each at most a LAZ chunk, ~50,000 points).
+const DECODED_AHEAD: usize = 4;
+
 /// What the worker reports, in order: `Opened`?, `Piece`*, then `Finished` or `Failed`.
 #[derive(Debug)]
 pub enum StreamEvent {
@@ -246,27 +249,58 @@ impl Worker {
         let mut whole: Option<PointCloud> = None;
         let mut pieces = Vec::new();
         let mut loaded_points = 0u64;
-        for piece in chunks {
-            if self.cancel.load(Ordering::Relaxed) {
-                return Err(Stop::Cancelled);
-            }
-            let piece = piece.map_err(|e| Stop::Failed(e.to_string()))?;
-            if piece.is_empty() {
-                continue;
-            }
-            let gpu = self.upload(&name, &piece)?;
-            loaded_points += piece.len() as u64;
-            pieces.push(Arc::clone(&gpu));
-            self.send(StreamEvent::Piece { gpu, loaded_points, secs: self.secs() })?;
-            match &mut whole {
-                Some(cloud) => cloud.append(piece),
-                None => {
-                    let mut cloud = piece;
-                    cloud.reserve(total.saturating_sub(cloud.len()));
-                    whole = Some(cloud);
+        // The decoder runs ahead on its own thread (a few pieces) while this one uploads, so
+        // neither waits for the other; dropping the receiver (an error, a cancel) stops it
+        // after its current batch. Only the first piece goes alone: the decoder waits until it
+        // is on screen, so that decoding the next batch does not delay the first points.
+        let (ahead, decoded) = std::sync::mpsc::sync_channel(DECODED_AHEAD);
+        let (first_shown, wait_first) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::scope(|scope| -> Result<(), Stop> {
+            // Owned here, so that leaving early drops it and frees a decoder waiting on it
+            // before the scope joins that thread.
+            let mut first_shown = Some(first_shown);
+            std::thread::Builder::new()
+                .name("groundwork-decode".into())
+                .spawn_scoped(scope, move || {
+                    let mut wait_first = Some(wait_first);
+                    for piece in chunks {
+                        let shows = matches!(&piece, Ok(p) if !p.is_empty());
+                        if ahead.send(piece).is_err() {
+                            break;
+                        }
+                        // Returns at once when the uploader has gone.
+                        if shows && let Some(first) = wait_first.take() {
+                            let _ = first.recv();
+                        }
+                    }
+                })
+                .map_err(|e| Stop::Failed(format!("{name}: cannot start the decoder: {e}")))?;
+            for piece in decoded {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(Stop::Cancelled);
+                }
+                let piece = piece.map_err(|e| Stop::Failed(e.to_string()))?;
+                if piece.is_empty() {
+                    continue;
+                }
+                let gpu = self.upload(&name, &piece)?;
+                loaded_points += piece.len() as u64;
+                pieces.push(Arc::clone(&gpu));
+                self.send(StreamEvent::Piece { gpu, loaded_points, secs: self.secs() })?;
+                if let Some(shown) = first_shown.take() {
+                    let _ = shown.send(());
+                }
+                match &mut whole {
+                    Some(cloud) => cloud.append(piece),
+                    None => {
+                        let mut cloud = piece;
+                        cloud.reserve(total.saturating_sub(cloud.len()));
+                        whole = Some(cloud);
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         let cloud = whole.unwrap_or_else(|| PointCloud { origin, ..PointCloud::default() });
         // One piece is already the whole cloud on the GPU.
         let single = (pieces.len() == 1).then(|| pieces.remove(0));
