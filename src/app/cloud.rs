@@ -682,8 +682,9 @@ impl GroundworkApp {
             Some(e) => format!("This frame could not be loaded: {e}"),
             None => "Loading the point cloud…".to_owned(),
         };
-        let ready: Vec<bool> =
-            (0..s.task.frames.len()).map(|f| s.frames.contains_key(&f)).collect();
+        let ready: Vec<bool> = (0..s.task.frames.len())
+            .map(|f| s.frames.contains_key(&f) || s.errors.contains_key(&f))
+            .collect();
         let chrome = CloudChrome {
             header: s.task.claim.header(
                 now,

@@ -43,8 +43,14 @@ pub struct ExitTasks(Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>);
 impl ExitTasks {
     fn push(&self, handle: tokio::task::JoinHandle<()>) {
         if let Ok(mut list) = self.0.lock() {
+            list.retain(|h| !h.is_finished());
             list.push(handle);
         }
+    }
+
+    /// The tasks left so far (the list is emptied).
+    fn take(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        self.0.lock().map(|mut l| l.drain(..).collect()).unwrap_or_default()
     }
 
     /// Waits (at most `timeout` each) for the tasks left behind.
@@ -781,7 +787,13 @@ impl Drop for GroundworkApp {
             Screen::Home | Screen::Author(_) => None,
         };
         let sync = self.workspace.as_ref().map(|w| w.sync.clone());
+        // Saves handed over earlier (a task left with "Stop and resume later") go first, so
+        // that the flush below is queued behind every one of them.
+        let earlier = self.config.exit_tasks.take();
         let handle = self.backend.runtime().spawn(async move {
+            for task in earlier {
+                let _ = task.await;
+            }
             if let Some(closing) = closing {
                 closing.await;
             }

@@ -454,18 +454,18 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
             let name = &row.summary.labeling_job_name;
             let selected = state.selected.as_deref() == Some(name.as_str());
             let status = row.summary.labeling_job_status.as_str();
+            // The whole card is one button (the pointer's hover is last frame's).
+            let card_id = ui.scope_id().with(("job-card", name));
+            let hovered = ui.ctx().read_response(card_id).is_some_and(|r| r.hovered());
             let frame = egui::Frame::new()
-                .fill(if selected { theme::SURFACE_HOVER } else { theme::SURFACE })
+                .fill(if selected || hovered { theme::SURFACE_HOVER } else { theme::SURFACE })
                 .stroke(egui::Stroke::new(1.0, if selected { theme::ACCENT } else { theme::LINE }))
                 .corner_radius(theme::RADIUS)
                 .inner_margin(theme::SPACE);
-            let mut clicked = false;
             let card = frame.show(ui, |ui| {
                 ui.set_width(ui.available_width());
                 ui.horizontal(|ui| {
-                    clicked |= ui
-                        .add(egui::Button::selectable(selected, RichText::new(name).strong()))
-                        .clicked();
+                    ui.label(RichText::new(name).strong().color(theme::TEXT_STRONG));
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         ui.label(
                             RichText::new(status_text(status))
@@ -483,15 +483,13 @@ fn job_list_ui(ui: &mut egui::Ui, state: &mut MonitorState, backend: &Backend, n
                 );
                 ui.label(RichText::new(counters_text(&row.summary.label_counters)).small());
             });
-            // The whole card selects its job, not only the name.
             let card = ui
-                .interact(
-                    card.response.rect,
-                    ui.scope_id().with(("job-card", name)),
-                    egui::Sense::click(),
-                )
+                .interact(card.response.rect, card_id, egui::Sense::click())
                 .on_hover_cursor(egui::CursorIcon::PointingHand);
-            if clicked || card.clicked() {
+            card.widget_info(|| {
+                egui::WidgetInfo::selected(egui::Role::Button, true, selected, name)
+            });
+            if card.clicked() {
                 state.selected = Some(name.clone());
                 state.detail = None;
                 state.output = None;

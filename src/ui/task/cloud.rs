@@ -292,8 +292,8 @@ pub struct CloudChrome<'a> {
     pub header: TaskHeader<'a>,
     /// What is shown while the frame loads (or why it failed).
     pub frame_status: &'a str,
-    /// Per frame: true when it is loaded and can show at once (the timeline marks these, and
-    /// playing waits for them).
+    /// Per frame: true when it is loaded, or failed to load, and can show at once (the timeline
+    /// marks these, and playing waits for them).
     pub ready: &'a [bool],
 }
 
@@ -445,9 +445,11 @@ fn keyboard(
     if cmd::COPY_NEXT.pressed(ctx) {
         copy_next(view, doc);
     } else if cmd::NEXT_FRAME.pressed(ctx) {
+        view.playback.playing = false;
         view.go_to_frame((view.frame + 1).min(doc.frames().len().saturating_sub(1)));
     }
     if cmd::PREVIOUS_FRAME.pressed(ctx) {
+        view.playback.playing = false;
         view.go_to_frame(view.frame.saturating_sub(1));
     }
     if doc.kind().is_sequence() {
@@ -1569,8 +1571,17 @@ fn side_view(
         };
         view.side_drag = grab.map(|grab| SideDrag { kind, grab, object: id, original: b, start });
     }
-    let Some(drag) = view.side_drag.filter(|d| d.kind == kind && d.object == id) else { return };
+    let Some(drag) = view.side_drag.filter(|d| d.kind == kind && d.object == id) else {
+        // A drag whose frame changed under it (the timeline, a key) still ends here.
+        if response.drag_stopped() && view.dragging {
+            view.dragging = false;
+            doc.end_gesture();
+        }
+        return;
+    };
     view.dragging = true;
+    // The frame stays put while a cuboid is being dragged.
+    view.playback.playing = false;
     if let Some(now) = response.interact_pointer_pos().filter(|_| response.dragged()) {
         let (su, sv) = from_px(drag.start);
         let (nu, nv) = from_px(now);

@@ -508,7 +508,7 @@ fn top_bar(
         &bar,
         actions,
         |ui| {
-            ui.label(RichText::new(mode).color(theme::ACCENT));
+            ui.add(egui::Label::new(RichText::new(mode).color(theme::ACCENT)).truncate());
         },
         |_| {},
     );
