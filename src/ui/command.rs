@@ -519,6 +519,8 @@ pub mod cuboid {
     pub const CAMERA_POINTS: Command = cmd("Points in image", key(Key::P));
     /// Shows the cuboids in the camera image.
     pub const CAMERA_CUBOIDS: Command = cmd("Cuboids in image", key(Key::B));
+    /// Shows the selected camera's field of view in the 3D view.
+    pub const CAMERA_FRUSTUM: Command = cmd("Camera in 3D view", None);
     /// Sets the camera box from the selected cuboid's projection (3D-2D linking).
     pub const BOX_FROM_CUBOID: Command = cmd("Box from cuboid", None);
     /// Cancels creation or clears the selection.
@@ -547,6 +549,7 @@ pub mod cuboid {
         COLOR_MODE,
         CAMERA_POINTS,
         CAMERA_CUBOIDS,
+        CAMERA_FRUSTUM,
         BOX_FROM_CUBOID,
         CANCEL,
     ];

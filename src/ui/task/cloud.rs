@@ -214,6 +214,8 @@ pub struct CloudView {
     pub camera_points: bool,
     /// Draw the cuboids into the camera image.
     pub camera_cuboids: bool,
+    /// Draw the selected camera's field of view (its frustum) in the 3D view.
+    pub camera_frustum: bool,
     /// True while a handle drag is under way (the app saves drafts after it).
     pub dragging: bool,
     /// A message about the last action (e.g. why an edit was refused).
@@ -257,6 +259,7 @@ impl CloudView {
             camera: 0,
             camera_points: true,
             camera_cuboids: true,
+            camera_frustum: true,
             dragging: false,
             status: None,
             playback: Playback::default(),
@@ -1283,6 +1286,30 @@ fn main_view(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, frame:
             painter.galley(bg.min + vec2(4.0, 2.0), galley, Color32::WHITE);
         }
     }
+    if view.camera_frustum
+        && let Some(camera) = frame.cameras.get(view.camera)
+    {
+        let stroke = Stroke::new(1.5, theme::with_alpha(theme::ACCENT, 0.9));
+        let [apex, corners @ ..] = frustum(&camera.sensor, camera.size_px, FRUSTUM_DEPTH_M);
+        let apex_px = to_screen(apex);
+        for (i, &corner) in corners.iter().enumerate() {
+            let next = corners[(i + 1) % corners.len()];
+            for [a, b] in [[apex_px, to_screen(corner)], [to_screen(corner), to_screen(next)]] {
+                if let (Some(a), Some(b)) = (a, b) {
+                    painter.line_segment([a, b], stroke);
+                }
+            }
+        }
+        if let Some(at) = apex_px.filter(|p| rect.contains(*p)) {
+            painter.text(
+                at + vec2(4.0, -4.0),
+                egui::Align2::LEFT_BOTTOM,
+                &camera.name,
+                font.clone(),
+                theme::ACCENT,
+            );
+        }
+    }
     if let Some(Creating::Second { anchor }) = view.creating
         && let (Some(a), Some(hover)) = (to_screen(anchor), response.hover_pos())
     {
@@ -1644,6 +1671,8 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
         ui.checkbox(&mut view.camera_cuboids, cmd::CAMERA_CUBOIDS.label)
             .on_hover_text(cmd::CAMERA_CUBOIDS.hint(ui.ctx()));
     });
+    ui.checkbox(&mut view.camera_frustum, cmd::CAMERA_FRUSTUM.label)
+        .on_hover_text("Where the selected camera looks, drawn in the 3D view");
     let Some(camera) = frame.cameras.get(view.camera) else { return };
     let [w, h] = camera.size_px;
     let avail = ui.available_width();
@@ -1805,9 +1834,60 @@ fn camera_panel(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, fra
     }
 }
 
+/// How far the drawn camera frustum reaches, metres along the optical axis.
+const FRUSTUM_DEPTH_M: f64 = 8.0;
+
+/// A camera's frustum in cloud coordinates, `depth` metres deep: its centre, then the image's
+/// corners (top-left, top-right, bottom-right, bottom-left) at that depth (lens distortion left
+/// out: the outline only shows where the camera looks).
+pub fn frustum(sensor: &SensorCamera, size_px: [f64; 2], depth: f64) -> [Point3<f64>; 5] {
+    let k = &sensor.intrinsics;
+    let lidar_from_camera = sensor.camera_from_lidar.inverse();
+    let [w, h] = size_px;
+    let corner = |u: f64, v: f64| {
+        let y = (v - k.cy) / k.fy;
+        let x = (u - k.cx - k.skew * y) / k.fx;
+        lidar_from_camera * Point3::new(x * depth, y * depth, depth)
+    };
+    [
+        lidar_from_camera * Point3::origin(),
+        corner(0.0, 0.0),
+        corner(w, 0.0),
+        corner(w, h),
+        corner(0.0, h),
+    ]
+}
+
 /// The camera viewport size used by tests and benchmarks to aim at world points.
 pub fn pixel_of(view: &CloudView, world: Point3<f64>, ppp: f32) -> Option<Pos2> {
     let viewport: Viewport = view.viewport.viewport_px();
     let px = view.viewport.camera.world_to_pixel(world, viewport)?;
     Some(view.viewport.rect().min + vec2(px.x as f32 / ppp, px.y as f32 / ppp))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::geometry::sensor::{Intrinsics, pose_isometry};
+
+    /// The frustum's corners project back onto the image's corners, its apex is the camera's
+    /// position, and its far face lies `depth` along the optical axis.
+    #[test]
+    fn frustum_corners_project_onto_the_image_corners() {
+        let mut k = Intrinsics::pinhole(520.0, 500.0, 320.0, 200.0);
+        k.skew = 3.0;
+        let world_from_camera = pose_isometry([2.0, -1.0, 1.6], [-0.5, 0.5, -0.5, 0.5]);
+        let sensor = SensorCamera::new(k, nalgebra::Isometry3::identity(), world_from_camera);
+        let [apex, corners @ ..] = frustum(&sensor, [640.0, 400.0], 8.0);
+        assert!((apex - Point3::new(2.0, -1.0, 1.6)).norm() < 1e-9, "{apex}");
+        let expected = [[0.0, 0.0], [640.0, 0.0], [640.0, 400.0], [0.0, 400.0]];
+        for (corner, [u, v]) in corners.iter().zip(expected) {
+            let px = sensor.project(*corner).unwrap();
+            assert!((px.x - u).abs() < 1e-6 && (px.y - v).abs() < 1e-6, "{corner} → {px}");
+            assert!((sensor.depth(*corner) - 8.0).abs() < 1e-9);
+        }
+        // The camera looks along +x: the far face is 8 m ahead of it.
+        assert!(corners.iter().all(|c| (c.x - 10.0).abs() < 1e-9));
+    }
 }
