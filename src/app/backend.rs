@@ -117,6 +117,11 @@ impl TaskClaim {
 }
 
 impl TaskClaim {
+    /// The job's name and the claimed object's id.
+    pub fn ids(&self) -> (&str, u64) {
+        (self.job_name.as_str(), self.ticket.object_id)
+    }
+
     /// What the task screen shows of this claim at `now_ms`, with the app's sync badge, notice and
     /// hand-over state.
     pub(super) fn header<'a>(
@@ -163,6 +168,40 @@ pub type DraftWriter<D> = (mpsc::Sender<(DraftKey, D)>, tokio::task::JoinHandle<
 /// What the worker is told when drafts can no longer be saved.
 pub const DRAFTS_STOPPED: &str = "Drafts cannot be saved: the sync engine stopped.";
 
+/// A task document that autosaves: a revision that every change bumps, a copy without the undo
+/// history (what a save needs), and its draft JSON (written off the UI thread).
+pub trait DraftDocument: Send + Sized + 'static {
+    /// Bumped by every change.
+    fn revision(&self) -> u64;
+    /// The document without its undo history.
+    fn without_history(&self) -> Self;
+    /// The draft saved for it.
+    fn to_draft(&self) -> serde_json::Value;
+}
+
+macro_rules! draft_documents {
+    ($($document:ty),*) => {$(
+        impl DraftDocument for $document {
+            fn revision(&self) -> u64 {
+                <$document>::revision(self)
+            }
+            fn without_history(&self) -> Self {
+                <$document>::without_history(self)
+            }
+            fn to_draft(&self) -> serde_json::Value {
+                <$document>::to_draft(self)
+            }
+        }
+    )*};
+}
+
+draft_documents!(
+    Document,
+    crate::annotation::video::VideoDocument,
+    crate::annotation::cuboids::CuboidDocument,
+    crate::annotation::point_seg::PointSegDocument
+);
+
 /// One open task's autosave, the same for every task screen: each new revision of the document
 /// goes, without blocking the UI, to its [`DraftWriter`], which serialises it off the UI thread
 /// and hands it to the sync engine (saved locally at once, synced when online). When the worker
@@ -174,33 +213,25 @@ pub struct DraftSaver<D> {
     writer: Option<DraftWriter<D>>,
 }
 
-impl<D: Send + 'static> DraftSaver<D> {
-    /// A saver for the draft `key` of a document now at `revision` (already saved: it was just
+impl<D: DraftDocument> DraftSaver<D> {
+    /// A saver for the draft `key` of `document` as it is now (already saved: it was just
     /// opened or restored); `writer` is `None` without a workspace (nothing is saved).
-    pub fn new(writer: Option<DraftWriter<D>>, key: DraftKey, revision: u64) -> Self {
-        Self { key, saved_revision: revision, writer }
+    pub fn new(writer: Option<DraftWriter<D>>, key: DraftKey, document: &D) -> Self {
+        Self { key, saved_revision: document.revision(), writer }
     }
 
-    /// True when `revision` was handed to the writer (or there is nowhere to save).
-    pub fn is_saved(&self, revision: u64) -> bool {
-        self.writer.is_none() || revision == self.saved_revision
-    }
-
-    /// Hands `revision` to the writer, `document()` building it only when it is new and there
-    /// is room. Never blocks: with the queue full it is offered again next frame.
+    /// Hands `document` to the writer when its revision is new, copying it only when there is
+    /// room. Never blocks: with the queue full it is offered again next frame.
     /// `Err(DRAFTS_STOPPED)` when the writer has ended.
-    pub fn offer(
-        &mut self,
-        revision: u64,
-        document: impl FnOnce() -> D,
-    ) -> Result<(), &'static str> {
+    pub fn offer(&mut self, document: &D) -> Result<(), &'static str> {
         let Some((writer, _)) = &self.writer else { return Ok(()) };
+        let revision = document.revision();
         if revision == self.saved_revision {
             return Ok(());
         }
         match writer.try_reserve() {
             Ok(permit) => {
-                permit.send((self.key.clone(), document()));
+                permit.send((self.key.clone(), document.without_history()));
                 self.saved_revision = revision;
                 Ok(())
             }
@@ -209,18 +240,18 @@ impl<D: Send + 'static> DraftSaver<D> {
         }
     }
 
-    /// Ends the autosave: `revision` (unless `finished`, or already saved) is queued, waiting
-    /// for room, and the writer closed. The returned future ends once the writer has handed
-    /// everything to the sync engine; `None` when there was no writer.
+    /// Ends the autosave: `document` (unless the task is `finished`, or its revision already
+    /// saved) is queued, waiting for room, and the writer closed. The returned future ends once
+    /// the writer has handed everything to the sync engine; `None` when there was no writer.
     pub fn close(
         &mut self,
-        revision: u64,
+        document: &D,
         finished: bool,
-        document: impl FnOnce() -> D,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         let (writer, task) = self.writer.take()?;
-        let last =
-            (!finished && revision != self.saved_revision).then(|| (self.key.clone(), document()));
+        let revision = document.revision();
+        let last = (!finished && revision != self.saved_revision)
+            .then(|| (self.key.clone(), document.without_history()));
         self.saved_revision = revision;
         Some(async move {
             if let Some(item) = last {
@@ -515,16 +546,15 @@ impl Backend {
     /// A draft writer for one kind of task document: serialises the documents sent to it in
     /// order, off the UI thread (`to_draft`), and hands each to the sync engine, which saves it
     /// locally at once and syncs it. `capacity` bounds the documents waiting.
-    pub fn spawn_draft_writer<D: Send + 'static>(
+    pub fn spawn_draft_writer<D: DraftDocument>(
         &self,
         sync: SyncHandle,
         capacity: usize,
-        to_draft: fn(&D) -> serde_json::Value,
     ) -> DraftWriter<D> {
         let (tx, mut rx) = mpsc::channel::<(DraftKey, D)>(capacity.max(1));
         let task = self.runtime.spawn(async move {
             while let Some((key, doc)) = rx.recv().await {
-                let Ok(draft) = tokio::task::spawn_blocking(move || to_draft(&doc)).await else {
+                let Ok(draft) = tokio::task::spawn_blocking(move || doc.to_draft()).await else {
                     continue;
                 };
                 // The engine's channel is bounded: wait for room rather than drop a save.
@@ -999,6 +1029,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn key() -> DraftKey {
         DraftKey {
@@ -1010,16 +1041,32 @@ mod tests {
         }
     }
 
+    /// A document that is only its revision; `copies` counts the copies made for saving.
+    struct Rev(u64, Arc<AtomicUsize>);
+
+    impl DraftDocument for Rev {
+        fn revision(&self) -> u64 {
+            self.0
+        }
+        fn without_history(&self) -> Self {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            Rev(self.0, Arc::clone(&self.1))
+        }
+        fn to_draft(&self) -> serde_json::Value {
+            self.0.into()
+        }
+    }
+
     /// A writer whose queue holds one document and that takes nothing until `open` is notified;
-    /// what it takes lands in the returned list.
-    fn slow_writer(open: Arc<tokio::sync::Notify>) -> (DraftWriter<u64>, Arc<Mutex<Vec<u64>>>) {
-        let (tx, mut rx) = mpsc::channel::<(DraftKey, u64)>(1);
+    /// the revisions it takes land in the returned list.
+    fn slow_writer(open: Arc<tokio::sync::Notify>) -> (DraftWriter<Rev>, Arc<Mutex<Vec<u64>>>) {
+        let (tx, mut rx) = mpsc::channel::<(DraftKey, Rev)>(1);
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
         let task = tokio::spawn(async move {
             open.notified().await;
             while let Some((_, doc)) = rx.recv().await {
-                sink.lock().unwrap().push(doc);
+                sink.lock().unwrap().push(doc.0);
             }
         });
         ((tx, task), got)
@@ -1031,27 +1078,17 @@ mod tests {
         rt.block_on(async {
             let open = Arc::new(tokio::sync::Notify::new());
             let (writer, got) = slow_writer(open.clone());
-            let mut saver = DraftSaver::new(Some(writer), key(), 0);
-            assert!(saver.is_saved(0));
-            let mut built = Vec::new();
-            saver
-                .offer(1, || {
-                    built.push(1);
-                    1
-                })
-                .unwrap();
-            assert!(saver.is_saved(1));
-            // The queue is full: revision 2 waits (and is not even built).
-            saver
-                .offer(2, || {
-                    built.push(2);
-                    2
-                })
-                .unwrap();
-            assert!(!saver.is_saved(2));
-            assert_eq!(built, [1]);
+            let copies = Arc::new(AtomicUsize::new(0));
+            let rev = |n| Rev(n, Arc::clone(&copies));
+            let mut saver = DraftSaver::new(Some(writer), key(), &rev(0));
+            saver.offer(&rev(0)).unwrap();
+            assert_eq!(copies.load(Ordering::Relaxed), 0, "a saved revision is not copied");
+            saver.offer(&rev(1)).unwrap();
+            // The queue is full: revision 2 waits (and is not even copied).
+            saver.offer(&rev(2)).unwrap();
+            assert_eq!(copies.load(Ordering::Relaxed), 1);
             // Leaving at revision 3: it is queued, waiting for room, and the writer ends.
-            let closing = saver.close(3, false, || 3).unwrap();
+            let closing = saver.close(&rev(3), false).unwrap();
             open.notify_one();
             closing.await;
             assert_eq!(*got.lock().unwrap(), [1, 3]);
@@ -1062,11 +1099,12 @@ mod tests {
     fn nothing_is_queued_for_a_finished_task_or_a_saved_revision() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
+            let copies = Arc::new(AtomicUsize::new(0));
             for (revision, finished) in [(5, true), (0, false)] {
                 let open = Arc::new(tokio::sync::Notify::new());
                 let (writer, got) = slow_writer(open.clone());
-                let mut saver = DraftSaver::new(Some(writer), key(), 0);
-                let closing = saver.close(revision, finished, || revision).unwrap();
+                let mut saver = DraftSaver::new(Some(writer), key(), &Rev(0, copies.clone()));
+                let closing = saver.close(&Rev(revision, copies.clone()), finished).unwrap();
                 open.notify_one();
                 closing.await;
                 assert!(got.lock().unwrap().is_empty(), "{revision} {finished}");
@@ -1078,14 +1116,16 @@ mod tests {
     fn a_stopped_writer_is_reported_and_no_workspace_saves_nothing() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let (tx, rx) = mpsc::channel::<(DraftKey, u64)>(1);
+            let copies = Arc::new(AtomicUsize::new(0));
+            let rev = |n| Rev(n, Arc::clone(&copies));
+            let (tx, rx) = mpsc::channel::<(DraftKey, Rev)>(1);
             drop(rx);
-            let mut saver = DraftSaver::new(Some((tx, tokio::spawn(async {}))), key(), 0);
-            assert_eq!(saver.offer(1, || 1), Err(DRAFTS_STOPPED));
-            let mut none = DraftSaver::<u64>::new(None, key(), 0);
-            assert!(none.is_saved(7));
-            assert_eq!(none.offer(7, || unreachable!()), Ok(()));
-            assert!(none.close(7, false, || 7).is_none());
+            let mut saver = DraftSaver::new(Some((tx, tokio::spawn(async {}))), key(), &rev(0));
+            assert_eq!(saver.offer(&rev(1)), Err(DRAFTS_STOPPED));
+            let mut none = DraftSaver::new(None, key(), &rev(0));
+            assert_eq!(none.offer(&rev(7)), Ok(()));
+            assert!(none.close(&rev(7), false).is_none());
+            assert_eq!(copies.load(Ordering::Relaxed), 0, "nothing copied without a writer");
         });
     }
 }

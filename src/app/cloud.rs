@@ -532,14 +532,12 @@ impl CloudSession {
 
     /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
     pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let doc = &self.task.document;
-        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
+        self.drafts.close(&self.task.document, self.finished)
     }
 
     /// Hands the document's new revision, if any, to the autosave (never blocks).
     fn autosave(&mut self) {
-        let doc = &self.task.document;
-        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+        if let Err(e) = self.drafts.offer(&self.task.document) {
             self.notice = Some(e.into());
         }
     }
@@ -552,11 +550,6 @@ impl CloudSession {
     /// The current frame, once loaded.
     pub fn current_frame(&self) -> Option<&LoadedFrame> {
         self.frames.get(&self.view.frame)
-    }
-
-    /// The job and object.
-    pub fn task_ids(&self) -> (&str, u64) {
-        (self.task.claim.job_name.as_str(), self.task.claim.ticket.object_id)
     }
 
     /// Receives loaded frames, asks for the current and the next, drops far ones.
@@ -653,12 +646,7 @@ impl GroundworkApp {
             loader,
             frames: BTreeMap::new(),
             errors: BTreeMap::new(),
-            drafts: self.draft_saver(
-                &task.claim,
-                task.document.revision(),
-                4,
-                CuboidDocument::to_draft,
-            ),
+            drafts: self.draft_saver(&task.claim, &task.document, 4),
             accepted_at_ms: now,
             active_ms: 0,
             last_input_ms: now,

@@ -32,7 +32,7 @@ use crate::ui::theme;
 use crate::ui::widgets::SyncBadge;
 use crate::ui::widgets::viewport::{ImageTiles, Tile};
 
-use backend::{Backend, DraftSaver, OpenedTask, OpenedWorkspace, Reply, TaskClaim};
+use backend::{Backend, DraftDocument, DraftSaver, OpenedTask, OpenedWorkspace, Reply, TaskClaim};
 use recent::RecentWorkspace;
 
 /// Work the app leaves running when it is dropped (the last draft save); wait on it before the
@@ -271,16 +271,10 @@ impl GroundworkApp {
     /// The open task's job and object.
     pub fn current_task(&self) -> Option<(&str, u64)> {
         match &self.screen {
-            Screen::Task(s) => {
-                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
-            }
-            Screen::Cloud(s) => Some(s.task_ids()),
-            Screen::PointSeg(s) => {
-                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
-            }
-            Screen::Video(s) => {
-                Some((s.task.claim.job_name.as_str(), s.task.claim.ticket.object_id))
-            }
+            Screen::Task(s) => Some(s.task.claim.ids()),
+            Screen::Cloud(s) => Some(s.task.claim.ids()),
+            Screen::PointSeg(s) => Some(s.task.claim.ids()),
+            Screen::Video(s) => Some(s.task.claim.ids()),
             _ => None,
         }
     }
@@ -486,7 +480,7 @@ impl GroundworkApp {
         let notice = (!task.claim.notes.is_empty()).then(|| task.claim.notes.join(" "));
         TaskSession {
             view: TaskView::new(task.document.template()),
-            drafts: self.draft_saver(&task.claim, task.document.revision(), 4, Document::to_draft),
+            drafts: self.draft_saver(&task.claim, &task.document, 4),
             tiles,
             tiles_generation: 0,
             accepted_at_ms: now,
@@ -652,21 +646,18 @@ impl GroundworkApp {
         };
         let actions = task::task_ui(ui, &mut s.view, &mut s.task.document, &chrome);
         // Autosave: every change goes to the local draft at once (after a stroke ends).
-        if !s.finished && s.view.drag.is_none() {
-            let doc = &s.task.document;
-            if let Err(e) = s.drafts.offer(doc.revision(), || doc.without_history()) {
-                s.notice = Some(e.into());
-            }
+        if !s.finished
+            && s.view.drag.is_none()
+            && let Err(e) = s.drafts.offer(&s.task.document)
+        {
+            s.notice = Some(e.into());
         }
         let mut leave = false;
         for action in actions {
             match action {
                 TaskAction::Submit => leave |= self.submit(s),
                 TaskAction::StopAndResume => {
-                    let doc = &s.task.document;
-                    self.keep_closing(
-                        s.drafts.close(doc.revision(), s.finished, || doc.without_history()),
-                    );
+                    self.keep_closing(s.drafts.close(&s.task.document, s.finished));
                     self.left_to_resume();
                     leave = true;
                 }
@@ -777,10 +768,7 @@ impl Drop for GroundworkApp {
     /// they are saved and the sync engine has taken them ([`AppConfig::exit_tasks`]).
     fn drop(&mut self) {
         let closing = match &mut self.screen {
-            Screen::Task(s) => {
-                let doc = &s.task.document;
-                s.drafts.close(doc.revision(), s.finished, || doc.without_history()).map(boxed)
-            }
+            Screen::Task(s) => s.drafts.close(&s.task.document, s.finished).map(boxed),
             Screen::Video(s) => s.close_drafts().map(boxed),
             Screen::PointSeg(s) => s.close_drafts().map(boxed),
             Screen::Cloud(s) => s.close_drafts().map(boxed),
@@ -815,18 +803,17 @@ fn boxed(f: impl std::future::Future<Output = ()> + Send + 'static) -> Closing {
 impl GroundworkApp {
     /// The autosave of a task just claimed (saving nothing without a workspace). `capacity`
     /// bounds the revisions waiting to be serialised.
-    fn draft_saver<D: Send + 'static>(
+    fn draft_saver<D: DraftDocument>(
         &self,
         claim: &TaskClaim,
-        revision: u64,
+        document: &D,
         capacity: usize,
-        to_draft: fn(&D) -> serde_json::Value,
     ) -> DraftSaver<D> {
         let writer = self
             .workspace
             .as_ref()
-            .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), capacity, to_draft));
-        DraftSaver::new(writer, claim.draft_key.clone(), revision)
+            .map(|ws| self.backend.spawn_draft_writer(ws.sync.clone(), capacity));
+        DraftSaver::new(writer, claim.draft_key.clone(), document)
     }
 
     /// Lets a closed autosave finish in the background (the app waits for it at exit).

@@ -228,8 +228,7 @@ impl PointSegSession {
 
     /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
     pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let doc = &self.task.document;
-        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
+        self.drafts.close(&self.task.document, self.finished)
     }
 
     /// Hands the document's new revision, if any, to the autosave (never blocks).
@@ -237,8 +236,7 @@ impl PointSegSession {
         if self.finished {
             return;
         }
-        let doc = &self.task.document;
-        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+        if let Err(e) = self.drafts.offer(&self.task.document) {
             self.notice = Some(e.into());
         }
     }
@@ -287,8 +285,7 @@ impl GroundworkApp {
                     .to_owned(),
             ),
         };
-        let drafts =
-            self.draft_saver(&task.claim, task.document.revision(), 2, PointSegDocument::to_draft);
+        let drafts = self.draft_saver(&task.claim, &task.document, 2);
         PointSegSession {
             task,
             view,

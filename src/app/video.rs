@@ -231,16 +231,14 @@ impl VideoSession {
 
     /// Hands the document's new revision, if any, to the autosave (never blocks).
     fn autosave(&mut self) {
-        let doc = &self.task.document;
-        if let Err(e) = self.drafts.offer(doc.revision(), || doc.without_history()) {
+        if let Err(e) = self.drafts.offer(&self.task.document) {
             self.notice = Some(e.into());
         }
     }
 
     /// Ends the autosave, queuing the last unsaved revision ([`DraftSaver::close`]).
     pub(super) fn close_drafts(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let doc = &self.task.document;
-        self.drafts.close(doc.revision(), self.finished, || doc.without_history())
+        self.drafts.close(&self.task.document, self.finished)
     }
 
     /// Uploads the current frame's tiles once it is decoded (keeping the last frame meanwhile).
@@ -322,12 +320,7 @@ impl GroundworkApp {
             tiles: None,
             tiles_frame: None,
             frame_status: "Loading frame 1…".into(),
-            drafts: self.draft_saver(
-                &task.claim,
-                task.document.revision(),
-                4,
-                VideoDocument::to_draft,
-            ),
+            drafts: self.draft_saver(&task.claim, &task.document, 4),
             accepted_at_ms: now,
             active_ms: 0,
             last_input_ms: now,
