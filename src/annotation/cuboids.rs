@@ -532,11 +532,6 @@ impl CuboidDocument {
         self.object(id).is_some_and(|o| o.keyframes.contains_key(&frame))
     }
 
-    /// The frames where any object has a keyframe (for the frame bar).
-    pub fn keyframe_frames(&self) -> BTreeSet<usize> {
-        self.content.objects.values().flat_map(|o| o.keyframes.keys().copied()).collect()
-    }
-
     /// Whether the object's geometry, label and existence may change (spec §4.4).
     pub fn geometry_editable(&self, id: u64) -> bool {
         self.object(id).is_some_and(|o| {

@@ -671,21 +671,17 @@ const PLAY_FPS: f64 = 10.0;
 /// frame; and the interpolation switch.
 fn frame_bar(ui: &mut Ui, view: &mut CloudView, doc: &mut CuboidDocument, ready: &[bool]) {
     let count = doc.frames().len();
+    // A frame is labeled when an object spans it (its keyframes lie within its span).
     let mut labeled = vec![false; count];
-    for f in doc.keyframe_frames() {
-        if let Some(slot) = labeled.get_mut(f) {
+    for o in doc.content().objects.values() {
+        for slot in labeled.iter_mut().take(o.end.saturating_add(1)).skip(o.start) {
             *slot = true;
         }
     }
     let selected = view.selected.and_then(|id| doc.object(id));
-    for (f, slot) in labeled.iter_mut().enumerate() {
-        *slot |= doc.content().objects.values().any(|o| (o.start..=o.end).contains(&f));
-    }
     let present: Vec<usize> = selected.map(|o| (o.start..=o.end).collect()).unwrap_or_default();
-    let keyframes: Vec<usize> = match view.selected {
-        Some(id) => (0..count).filter(|&f| doc.is_keyframe(id, f)).collect(),
-        None => Vec::new(),
-    };
+    let keyframes: Vec<usize> =
+        selected.map(|o| o.keyframes.keys().copied().collect()).unwrap_or_default();
     let color = selected.map_or(theme::TEXT_WEAK, |o| theme::label_color(o.class));
     egui::Panel::bottom("cloud-frames")
         .frame(
