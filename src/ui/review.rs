@@ -305,15 +305,23 @@ struct CloudPane {
     pieces_shown_at: Option<Instant>,
 }
 
-/// While a cloud streams in, new pieces join the drawn scene at most this often (the first one at
-/// once): every change of the scene redraws all of it. On a GPU that is cheap; on a software
-/// rasterizer (a CPU adapter) a redraw costs as much as decoding, and a redraw per piece made a
-/// 10M-point LAZ load 30 s instead of 4 s on two cores, so there the scene grows once a second.
-fn piece_redraw_interval(adapter: &wgpu::AdapterInfo) -> Duration {
-    if adapter.device_type == wgpu::DeviceType::Cpu {
-        Duration::from_secs(1)
-    } else {
-        Duration::from_millis(250)
+/// How often a streaming load redraws. `pieces`: new pieces join the drawn scene at most this
+/// often (the first one at once), since every change of the scene redraws all of it; `progress`:
+/// the status bar's progress repaints at most this often. On a GPU both are cheap; on a software
+/// rasterizer (a CPU adapter) a redraw costs as much as decoding and takes the decoder's cores (a
+/// redraw per piece made a 10M-point LAZ load 30 s instead of 4 s on two cores).
+struct LoadPacing {
+    pieces: Duration,
+    progress: Duration,
+}
+
+impl LoadPacing {
+    fn of(adapter: &wgpu::AdapterInfo) -> Self {
+        if adapter.device_type == wgpu::DeviceType::Cpu {
+            Self { pieces: Duration::from_secs(1), progress: Duration::from_millis(250) }
+        } else {
+            Self { pieces: Duration::from_millis(250), progress: Duration::from_millis(100) }
+        }
     }
 }
 
@@ -365,13 +373,8 @@ impl CloudPane {
         };
         let ctx = self.ctx.clone();
         // The header and the first piece are shown at once; later events (a piece every few
-        // milliseconds) need a frame only for the progress: ten a second at most on a GPU, four
-        // on a software rasterizer, whose frames take the decoder's cores.
-        let progress_every = if self.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu {
-            Duration::from_millis(250)
-        } else {
-            Duration::from_millis(100)
-        };
+        // milliseconds) need a frame only for the progress.
+        let progress_every = LoadPacing::of(self.gpu.adapter_info()).progress;
         let notified = std::sync::atomic::AtomicUsize::new(0);
         let notify = move || {
             if notified.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 2 {
@@ -449,12 +452,12 @@ impl CloudPane {
     }
 
     /// Adds the pieces received since the last redraw to the scene, unless pieces were added less
-    /// than [`piece_redraw_interval`] ago (then a repaint is asked for when it has passed).
+    /// than [`LoadPacing`]'s interval ago (then a repaint is asked for when it has passed).
     fn show_pending_pieces(&mut self) {
         if self.pending_pieces.is_empty() {
             return;
         }
-        let interval = piece_redraw_interval(self.gpu.adapter_info());
+        let interval = LoadPacing::of(self.gpu.adapter_info()).pieces;
         let wait =
             self.pieces_shown_at.map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()));
         if !wait.is_zero() {
@@ -1069,13 +1072,13 @@ impl ImagePane {
             let d = response.drag_delta() * ppp;
             self.view.pan(Vector2::new(f64::from(d.x), f64::from(d.y)));
         }
+        // Pointer positions in the view's pixels (from the canvas's top-left).
+        let view_px = |p: egui::Pos2| {
+            Point2::new(f64::from((p.x - rect.min.x) * ppp), f64::from((p.y - rect.min.y) * ppp))
+        };
         // The image pixel under the pointer (column, row from the top-left), when on the image.
         self.hover_px = response.hover_pos().and_then(|p| {
-            let screen = Point2::new(
-                f64::from((p.x - rect.min.x) * ppp),
-                f64::from((p.y - rect.min.y) * ppp),
-            );
-            let at = self.view.image_from_screen(screen);
+            let at = self.view.image_from_screen(view_px(p));
             let [w, h] = self.size_px.map(f64::from);
             ((0.0..w).contains(&at.x) && (0.0..h).contains(&at.y))
                 .then(|| [at.x.floor() as u32, at.y.floor() as u32])
@@ -1085,11 +1088,7 @@ impl ImagePane {
                 ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta(), i.pointer.latest_pos()));
             let factor = (f64::from(scroll) * 0.002).exp() * f64::from(pinch);
             if let Some(pos) = pointer.filter(|_| (factor - 1.0).abs() > 1e-9) {
-                let at = Point2::new(
-                    f64::from((pos.x - rect.min.x) * ppp),
-                    f64::from((pos.y - rect.min.y) * ppp),
-                );
-                self.view.zoom_about(at, factor);
+                self.view.zoom_about(view_px(pos), factor);
             }
         }
         ui.painter().add(egui_wgpu::Callback::new_paint_callback(
