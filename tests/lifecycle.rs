@@ -967,23 +967,20 @@ async fn store_offline_mid_run_then_back_nothing_lost_or_duplicated() {
         Setup::new("outage", Kind::Classification, 3, &["cat", "dog"], source_lines(OBJECTS));
     env.create_job(&setup).await;
     let journals = tempfile::tempdir().unwrap();
-    let (tasks, delivered) =
-        spawn_workers(&env, "outage", WORKERS, journals.path(), Duration::from_millis(2));
-    // Let a third of the work through, then cut the store off — the next few puts land but
-    // their answers are lost on the way back — and bring it back after a while.
-    while delivered.load(Ordering::SeqCst) < OBJECTS {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    // The first few puts land but their answers are lost on the way back; then, about a third
+    // of the way through the work (each answer takes a claim and a response put), the store
+    // cuts itself off in the middle of a put — wherever the workers are, however loaded the
+    // machine — and comes back after a while.
     flaky.lose_next_put_answers(4);
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    flaky.set_offline(true);
-    // Stay offline until the workers have felt it (bounded: a loaded machine may be slow to get
-    // there), then a while longer, then come back.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while flaky.injected_failures() == 0 && std::time::Instant::now() < deadline {
+    flaky.offline_at_put(2 * OBJECTS as u64);
+    let (tasks, _delivered) =
+        spawn_workers(&env, "outage", WORKERS, journals.path(), Duration::from_millis(2));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !flaky.is_offline() {
+        assert!(std::time::Instant::now() < deadline, "the workers never reached the outage");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(flaky.injected_failures() > 0, "the outage was felt");
+    assert!(flaky.injected_failures() > 4, "the lost answers and the outage were felt");
     tokio::time::sleep(Duration::from_millis(150)).await;
     flaky.set_offline(false);
     finish_and_check(&env, "outage", OBJECTS, WORKERS, journals.path(), tasks).await;

@@ -296,6 +296,8 @@ pub struct FlakyStore<S> {
     lose_next: AtomicU32,
     calls: AtomicU64,
     injected: AtomicU64,
+    puts: AtomicU64,
+    offline_at_put: AtomicU64,
 }
 
 /// Takes one from `counter` if it is positive; true when it did.
@@ -313,6 +315,8 @@ impl<S: ObjectStore> FlakyStore<S> {
             lose_next: AtomicU32::new(0),
             calls: AtomicU64::new(0),
             injected: AtomicU64::new(0),
+            puts: AtomicU64::new(0),
+            offline_at_put: AtomicU64::new(0),
         }
     }
 
@@ -324,6 +328,13 @@ impl<S: ObjectStore> FlakyStore<S> {
     /// While `offline`, every call fails without reaching the wrapped store.
     pub fn set_offline(&self, offline: bool) {
         self.offline.store(offline, Ordering::SeqCst);
+    }
+
+    /// The store goes offline by itself at the `n`-th put from now (that put fails): an outage
+    /// that lands in the middle of the traffic however fast or slow the callers are. 0 disarms.
+    pub fn offline_at_put(&self, n: u64) {
+        let at = if n == 0 { 0 } else { self.puts.load(Ordering::SeqCst) + n };
+        self.offline_at_put.store(at, Ordering::SeqCst);
     }
 
     /// True while offline.
@@ -407,6 +418,12 @@ impl<S: ObjectStore> ObjectStore for FlakyStore<S> {
         options: PutOptions,
     ) -> BoxFuture<'a, Result<PutResult, StoreError>> {
         Box::pin(async move {
+            let put = self.puts.fetch_add(1, Ordering::SeqCst) + 1;
+            let at = self.offline_at_put.load(Ordering::SeqCst);
+            if at != 0 && put >= at {
+                self.offline_at_put.store(0, Ordering::SeqCst);
+                self.set_offline(true);
+            }
             self.before(path)?;
             let result = self.inner.put(path, bytes, options).await;
             self.after_put(path, result)
@@ -566,5 +583,13 @@ mod tests {
         s.set_offline(false);
         assert_eq!(s.calls(), 7);
         assert_eq!(s.injected_failures(), 4);
+        // Offline by itself at the second put from now: reads do not count, that put fails.
+        s.offline_at_put(2);
+        block(s.put(&a, vec![3], PutOptions::default())).unwrap();
+        block(s.get(&a, None)).unwrap();
+        assert!(!s.is_offline());
+        assert!(block(s.put(&a, vec![4], PutOptions::default())).unwrap_err().is_transient());
+        assert!(s.is_offline());
+        assert_eq!(block(s.inner().get(&a, None)).unwrap().bytes, [3]);
     }
 }
